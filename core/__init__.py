@@ -1,0 +1,93 @@
+"""ember: a deep-learning framework with PyTorch's API whose core knows no array library.
+
+Every computation goes through a backend (numpy for "cpu" built in; others are pluggy plugins
+from the entry-point group ``ember``). See README.md for the tour.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import dtypes as _dtypes
+from .dtypes import (
+    bool, double, dtype, float16, float32, float64, get_default_dtype, half, int8, int16, int32, int64, long,
+    promote_types, result_type, set_default_dtype, short, uint8,
+)
+from .device import device, get_default_device, set_default_device
+from .tensor import Size, Tensor
+from .creation import (
+    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal,
+    ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .ops.elementwise import (
+    abs, add, allclose, bitwise_and, bitwise_not, bitwise_or, bitwise_xor, ceil, clamp, cos, div, eq, equal, erf,
+    exp, expm1, floor, floor_divide, ge, gt, isclose, isfinite, isinf, isnan, le, log, log1p, logical_and,
+    logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow, relu, remainder, round, rsqrt,
+    sigmoid, sign, sin, sqrt, sub, tan, tanh, trunc, where,
+)
+from .ops.reduction import (
+    all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean, min, norm, prod, sort, std, sum, topk, var,
+)
+from .ops.shape import (
+    cat, chunk, clone, flatten, flip, movedim, narrow, permute, repeat, reshape, roll, split, squeeze, stack,
+    tile, transpose, unbind, unflatten, unsqueeze,
+)
+from .ops.indexing import gather, index_select, masked_fill, nonzero, scatter_add
+from .ops.linalg import bmm, dot, matmul, mm, outer
+from .backend_lookup import backend_by_name
+
+float = float32  # noqa: A001  (PyTorch's aliases ember.float / ember.int)
+int = int32  # noqa: A001
+concat = concatenate = cat
+clip = clamp
+absolute = abs
+divide = true_divide = div
+multiply = mul
+subtract = sub
+negative = neg
+swapaxes = swapdims = transpose
+
+
+def is_tensor(obj) -> _dtypes.builtins.bool:
+    """True when `obj` is an ember Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(t: Tensor) -> _dtypes.builtins.bool:
+    return t.dtype.is_floating_point
+
+
+def numel(t: Tensor) -> _dtypes.builtins.int:
+    return t.numel()
+
+
+def square(t: Tensor) -> Tensor:
+    return t * t
+
+
+def log2(t: Tensor) -> Tensor:
+    return t.log2()
+
+
+def log10(t: Tensor) -> Tensor:
+    return t.log10()
+
+
+def reciprocal(t: Tensor) -> Tensor:
+    return t.reciprocal()
+
+
+def synchronize(device=None) -> None:
+    """Wait for queued work on `device` (default: the default device) to finish."""
+    dev = get_default_device() if device is None else globals()["device"](device)
+    dev.backend.synchronize(dev.index)
+
+
+def __getattr__(name: str):
+    if name == "default_generator":
+        from .random import default_generator_for
+
+        return default_generator_for("cpu")
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")

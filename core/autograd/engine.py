@@ -1,0 +1,146 @@
+"""The backward pass: dependency counting over the graph, then nodes in topological order.
+
+Both walks are iterative (explicit stacks), so graphs of any depth work without recursion.
+"""
+from __future__ import annotations
+
+from .grad_mode import state as _grad_state
+from .node import AccumulateGrad
+
+
+def _collect(root_nodes) -> dict:
+    """How many edges point at each node reachable from `root_nodes`."""
+    deps: dict = {}
+    seen = set(root_nodes)
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_edges:
+            if edge is not None:
+                nxt = edge[0]
+                deps[nxt] = deps.get(nxt, 0) + 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+    return deps
+
+
+def _needed(root_nodes, targets) -> set:
+    """Nodes from which some target node can be reached (the rest need not run)."""
+    needed: set = set()
+    done: set = set()
+    for root in root_nodes:
+        if root in done:
+            continue
+        stack = [(root, iter(root.next_edges))]
+        done.add(root)
+        while stack:
+            node, edges = stack[-1]
+            advanced = False
+            for edge in edges:
+                if edge is not None and edge[0] not in done:
+                    done.add(edge[0])
+                    stack.append((edge[0], iter(edge[0].next_edges)))
+                    advanced = True
+                    break
+            if advanced:
+                continue
+            stack.pop()
+            if node in targets or any(e is not None and e[0] in needed for e in node.next_edges):
+                needed.add(node)
+    return needed
+
+
+def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inputs=None,
+                 accumulate: bool = True):
+    """Back-propagate `root_grads` from `roots`.
+
+    With `inputs` (a list of tensors), returns their gradients (None where unreachable);
+    otherwise accumulates into the `.grad` of the leaves.
+    """
+    root_edges = [t._edge() for t in roots]
+    root_nodes = list(dict.fromkeys(node for node, _ in root_edges))
+    deps = _collect(root_nodes)
+
+    captures = None
+    needed = None
+    if inputs is not None:
+        captures = {}
+        for i, t in enumerate(inputs):
+            captures.setdefault(t._edge(), []).append(i)
+        needed = _needed(root_nodes, {node for node, _ in captures})
+    results = [None] * (len(inputs) if inputs is not None else 0)
+
+    buffers: dict = {}
+    stolen = {id(g) for g in root_grads}
+    for (node, nr), g in zip(root_edges, root_grads):
+        _add_to_buffer(buffers, node, nr, g)
+    ready = [n for n in root_nodes if deps.get(n, 0) == 0]
+
+    prev = _grad_state.enabled
+    _grad_state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if captures is not None and grads is not None:
+                for nr, g in enumerate(grads):
+                    for i in captures.get((node, nr), ()):
+                        results[i] = g
+            if node._pre_hooks is not None and grads is not None:
+                grads = _run_pre_hooks(node, grads)
+            if node.__class__ is AccumulateGrad:
+                if accumulate and grads is not None and grads[0] is not None:
+                    node.accumulate(grads[0], create_graph, stolen)
+                continue
+            in_grads = None
+            if grads is not None and (needed is None or node in needed):
+                in_grads = _call_backward(node, grads)
+                if not retain_graph:
+                    node.release()
+            for i, edge in enumerate(node.next_edges):
+                if edge is None:
+                    continue
+                nxt = edge[0]
+                if in_grads is not None:
+                    g = in_grads[i]
+                    if g is not None:
+                        _add_to_buffer(buffers, nxt, edge[1], g)
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    ready.append(nxt)
+    finally:
+        _grad_state.enabled = prev
+    return results
+
+
+def _add_to_buffer(buffers: dict, node, nr: int, g) -> None:
+    buf = buffers.get(node)
+    if buf is None:
+        buf = buffers[node] = [None] * node.n_outputs
+    old = buf[nr]
+    buf[nr] = g if old is None else old + g
+
+
+def _run_pre_hooks(node, grads):
+    grads = list(grads)
+    for nr, hooks in node._pre_hooks.items():
+        for hook in hooks:
+            if grads[nr] is not None:
+                result = hook(grads[nr])
+                if result is not None:
+                    grads[nr] = result
+    return grads
+
+
+def _call_backward(node, grads):
+    if node.n_outputs == 1:
+        if grads[0] is None:
+            return None
+        out = node.backward(grads[0])
+    else:
+        out = node.backward(*grads)
+    if len(out) != len(node.next_edges):
+        raise RuntimeError(f"{node.name()} returned {len(out)} gradients, expected {len(node.next_edges)}")
+    return out

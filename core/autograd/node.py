@@ -1,0 +1,191 @@
+"""Graph nodes. An `Op` is one differentiable operation: `forward` (native arrays out) and
+`backward` (tensor ops, so gradients are differentiable again) stand side by side."""
+from __future__ import annotations
+
+import weakref
+
+from .grad_mode import state as _grad_state
+
+
+class Node:
+    """A recorded operation: maps gradients of its outputs to gradients of its inputs.
+
+    `next_edges[i]` is `(node, output_nr)` for the i-th input that needs a gradient, else None.
+    """
+
+    next_edges: tuple = ()
+    needs_input_grad: tuple = ()
+    n_outputs = 1
+    _saved = None
+    _saved_versions = None
+    _out = None
+    _released = False
+    _pre_hooks = None  # {output_nr: [hook, ...]}: Tensor.register_hook / retain_grad on non-leaves
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch's view of the edges: ((node, output_nr) or (None, 0)) per input."""
+        return tuple(e if e is not None else (None, 0) for e in self.next_edges)
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep `tensors` (or None) for backward; in-place changes before backward are detected."""
+        self._saved = tensors
+        self._saved_versions = tuple(t._version[0] if t is not None else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            if self._released:
+                raise RuntimeError(
+                    f"{self.name()}: trying to backward through the graph a second time (or to access saved "
+                    "tensors after they were freed). Saved values are freed after .backward() or "
+                    "autograd.grad(); pass retain_graph=True the first time to backward twice.")
+            return ()
+        for t, v in zip(saved, self._saved_versions):
+            if t is not None and t._version[0] != v:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: [{t.dtype.name} {list(t.shape)}], which is output 0 of "
+                    f"{t.grad_fn.name() if t.grad_fn is not None else 'a leaf'}, is at version {t._version[0]}; "
+                    f"expected version {v} instead. {self.name()} needs its original value: use an "
+                    f"out-of-place op (x = x + y instead of x += y) or .clone() before changing it.")
+        return saved
+
+    def saved_output(self):
+        """The op's output, as a tensor whose grad_fn is this node (for higher-order gradients)."""
+        out = self._out
+        if out is None:
+            self.saved_tensors  # raises the freed-graph error
+            raise RuntimeError(f"{self.name()}: the output was not saved")
+        data, bk, device, version, expected = out
+        if version[0] != expected:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: the output of {self.name()} is at version {version[0]}; expected version "
+                f"{expected} instead. Use an out-of-place op or .clone() the output before changing it.")
+        t = _wrap(data, bk, device)
+        t._version = version
+        t._grad_fn = self
+        t._rg = True
+        return t
+
+    def release(self) -> None:
+        """Free what was saved for backward (called after backward unless retain_graph)."""
+        self._saved = None
+        self._out = None
+        self._released = True
+
+    def backward(self, *grads):
+        """Return one gradient (tensor or None) per input, given one gradient per output."""
+        raise RuntimeError(f"{self.name()} is not differentiable")
+
+
+class Op(Node):
+    """Base of ember's built-in differentiable ops.
+
+    Subclasses define `forward(self, *inputs, **params)`, which gets Tensors (or Python scalars
+    where the op allows them), may call `self.save_for_backward`, and returns a native array
+    computed with `self.bk` (the inputs' backend; an op that moves data sets `self.bk` and
+    `self.device` to the output's); `self.needs_input_grad` is empty when no
+    graph is recorded, so forward can skip saving. And
+    `backward(self, grad)`, which returns a tuple with one gradient per input, computed with
+    tensor ops. `save_output = True` keeps the output for `saved_output()`.
+    """
+
+    save_output = False
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        node = cls()
+        record = False
+        src = None
+        needs = []
+        for t in inputs:
+            if isinstance(t, Tensor):
+                if src is None:
+                    src = t
+                r = t._rg
+                record = record or r
+                needs.append(r)
+            else:
+                needs.append(False)
+        if record and _grad_state.enabled:
+            node.needs_input_grad = needs
+        else:
+            record = False
+        node.bk = src._bk
+        node.device = src._device
+        try:
+            data = node.forward(*inputs, **params)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise node.error(inputs, exc) from exc
+        out = _wrap(data, node.bk, node.device)
+        if record:
+            edges = []
+            for t in inputs:
+                if isinstance(t, Tensor) and t._rg:
+                    fn = t._grad_fn
+                    edges.append((fn, t._output_nr) if fn is not None else (t._accumulator(), 0))
+                else:
+                    edges.append(None)
+            node.next_edges = edges
+            out._grad_fn = node
+            out._rg = True
+            if cls.save_output:
+                node._out = (data, node.bk, node.device, out._version, 0)
+        return out
+
+    def error(self, inputs, exc: Exception) -> Exception:
+        """The exception to raise when the backend rejects the inputs; names the op and the shapes."""
+        shapes = ", ".join(str(tuple(t.shape)) if isinstance(t, Tensor) else repr(t) for t in inputs)
+        return RuntimeError(f"{type(self).__name__.lower()}: {exc} (inputs: {shapes})")
+
+
+class AccumulateGrad(Node):
+    """The graph's end for a leaf tensor: adds the incoming gradient into `variable.grad`."""
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def accumulate(self, grad, create_graph: bool, stolen: set) -> None:
+        t = self.variable
+        for hook in t._hooks or ():
+            result = hook(grad)
+            if result is not None:
+                grad = result
+        current = t._grad
+        if current is None:
+            if create_graph:
+                t._grad = grad
+            elif id(grad) in stolen or grad._grad_fn is not None or not grad._bk.owns_memory(grad._data):
+                t._grad = _wrap(grad._bk.copy(grad._data), grad._bk, grad._device)
+            else:
+                stolen.add(id(grad))
+                t._grad = grad
+        elif create_graph or current._rg:
+            t._grad = current + grad
+        else:
+            current._bk.add(current._data, grad._data, out=current._data)
+
+
+def accumulator_of(tensor) -> AccumulateGrad:
+    """The (cached) AccumulateGrad node of a leaf tensor; the tensor holds it weakly."""
+    ref = tensor._accum_ref
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(tensor)
+        tensor._accum_ref = weakref.ref(node)
+    return node
+
+
+from ember.tensor import Tensor, _wrap  # noqa: E402  (Tensor's module imports this one first)

@@ -1,0 +1,283 @@
+"""Tensor creation: from data, filled, ranges and random, each with `dtype=`, `device=`, `requires_grad=`."""
+from __future__ import annotations
+
+import math
+
+import numpy as np  # the host interchange format: Python data becomes a numpy array first
+
+from . import dtypes
+from .device import as_device
+from .random import generator_for
+from .tensor import Tensor, _size_args, _wrap
+
+
+def _make(data, device, requires_grad: bool) -> Tensor:
+    t = _wrap(data, device.backend, device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _host_dtype(arr: np.ndarray, from_python: bool) -> dtypes.dtype:
+    kind = arr.dtype.kind
+    if from_python:
+        if kind == "f":
+            return dtypes.get_default_dtype()
+        if kind in "iu":
+            return dtypes.int64
+        if kind == "b":
+            return dtypes.bool
+    d = dtypes.BY_NAME.get(arr.dtype.name)
+    if d is None or arr.dtype.name in ("half", "float", "double", "long", "int", "short"):
+        if kind == "f" and arr.dtype.itemsize in (2, 4, 8):
+            return {2: dtypes.float16, 4: dtypes.float32, 8: dtypes.float64}[arr.dtype.itemsize]
+        raise TypeError(f"can't convert a numpy array of dtype {arr.dtype} to an ember tensor; supported: "
+                        f"{', '.join(x.name for x in dtypes.ALL)}")
+    return d
+
+
+def _to_host(data) -> tuple[np.ndarray, bool]:
+    if isinstance(data, np.ndarray):
+        return data, False
+    if isinstance(data, np.generic):
+        return np.asarray(data), False
+    try:
+        arr = np.array(data)
+    except ValueError as exc:
+        raise ValueError(f"ember.tensor: can't make a tensor from ragged or invalid data: {exc}") from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"ember.tensor: can't make a tensor from {type(data).__name__} of non-numbers")
+    return arr, True
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A new tensor (always a copy) from a number, nested sequences, a numpy array or a tensor."""
+    if isinstance(data, Tensor):
+        out = data.detach().to(device=device if device is not None else data.device,
+                                dtype=dtype if dtype is not None else data.dtype, copy=True)
+        return out.requires_grad_(requires_grad) if requires_grad else out
+    arr, from_python = _to_host(data)
+    dt = dtypes.as_dtype(dtype) if dtype is not None else _host_dtype(arr, from_python)
+    dev = as_device(device)
+    bk = dev.backend
+    native = bk.asarray(arr, dt, dev.index)
+    if native is arr:  # the caller's array, unconverted: tensor() never shares memory
+        native = bk.copy(native)
+    return _make(native, dev, requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like `tensor`, but shares memory with a numpy array or tensor when dtype and device allow."""
+    if isinstance(data, Tensor):
+        return data.to(device=device if device is not None else data.device,
+                       dtype=dtype if dtype is not None else data.dtype)
+    arr, from_python = _to_host(data)
+    dt = dtypes.as_dtype(dtype) if dtype is not None else _host_dtype(arr, from_python)
+    dev = as_device(device)
+    return _make(dev.backend.asarray(arr, dt, dev.index), dev, False)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A CPU tensor sharing memory with `ndarray`."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    dev = as_device("cpu")
+    return _make(dev.backend.asarray(ndarray, _host_dtype(ndarray, False), None), dev, False)
+
+
+def _filled(size, value, dtype, device, requires_grad) -> Tensor:
+    dev = as_device(device)
+    shape = _size_args(size)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    return _make(dev.backend.full(shape, value, dtype, dev.index), dev, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of shape `size`."""
+    return _filled(size, 0, dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype(), device, requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of shape `size`."""
+    return _filled(size, 1, dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype(), device, requires_grad)
+
+
+def _scalar_dtype(value) -> dtypes.dtype:
+    k = dtypes.scalar_kind(value)
+    return dtypes.get_default_dtype() if k == 2 else dtypes.int64 if k == 1 else dtypes.bool
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of shape `size` filled with `fill_value` (dtype inferred from it by default)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dt = dtypes.as_dtype(dtype) if dtype else _scalar_dtype(fill_value)
+    return _filled((tuple(size),) if not isinstance(size, int) else (size,), fill_value, dt, device, requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor of shape `size`."""
+    dev = as_device(device)
+    dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
+    return _make(dev.backend.empty(_size_args(size), dt, dev.index), dev, requires_grad)
+
+
+def _like(t: Tensor, dtype, device):
+    return (dtypes.as_dtype(dtype) if dtype else t.dtype), (device if device is not None else t.device)
+
+
+def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return zeros(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return ones(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return full(input.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return empty(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Values in [start, end) by `step`; int64 when all arguments are integers."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = (x.item() if isinstance(x, Tensor) else x for x in (start, end, step))
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError("arange: upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        dtype = dtypes.int64 if all(isinstance(x, int) for x in (start, end, step)) else dtypes.get_default_dtype()
+    dt = dtypes.as_dtype(dtype)
+    dev = as_device(device)
+    n = max(0, math.ceil((end - start) / step))
+    data = dev.backend.arange(start, start + n * step, step, dt, dev.index)
+    if data.shape[0] != n:  # float rounding in the library's own length computation
+        data = dev.backend.getitem(data, (slice(0, n),))
+    return _make(data, dev, requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """`steps` values evenly spaced from `start` to `end` inclusive."""
+    if steps < 0:
+        raise RuntimeError("linspace: number of steps must be non-negative")
+    dev = as_device(device)
+    dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
+    return _make(dev.backend.linspace(start, end, steps, dt, dev.index), dev, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """An n x m matrix with ones on the diagonal."""
+    dev = as_device(device)
+    dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
+    return _make(dev.backend.eye(n, n if m is None else m, dt, dev.index), dev, requires_grad)
+
+
+# ---- random ----------------------------------------------------------------------------------
+def _float_dtype(dtype) -> dtypes.dtype:
+    dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
+    if not dt.is_floating_point:
+        raise RuntimeError(f"expected a floating-point dtype, got {dt}")
+    return dt
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Samples from U[0, 1)."""
+    dev = as_device(device)
+    gen = generator_for(dev, generator)
+    return _make(dev.backend.uniform(gen.native, _size_args(size), 0.0, 1.0, _float_dtype(dtype)), dev, requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Samples from the standard normal distribution."""
+    dev = as_device(device)
+    gen = generator_for(dev, generator)
+    return _make(dev.backend.normal(gen.native, _size_args(size), 0.0, 1.0, _float_dtype(dtype)), dev, requires_grad)
+
+
+def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Integers uniform in [low, high): `randint(high, size)` or `randint(low, high, size)`."""
+    args = list(args)
+    if size is None:
+        size = args.pop()
+    if len(args) == 1:
+        low, high = 0, args[0]
+    elif len(args) == 2:
+        low, high = args
+    else:
+        raise TypeError("randint() expects (high, size) or (low, high, size)")
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dev = as_device(device)
+    gen = generator_for(dev, generator)
+    dt = dtypes.as_dtype(dtype) if dtype else dtypes.int64
+    data = dev.backend.randint(gen.native, int(low), int(high), _size_args((size,)), dt)
+    return _make(data, dev, requires_grad)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0..n-1."""
+    dev = as_device(device)
+    gen = generator_for(dev, generator)
+    dt = dtypes.as_dtype(dtype) if dtype else dtypes.int64
+    return _make(dev.backend.permutation(gen.native, int(n), dt), dev, requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return rand(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    dt, dev = _like(input, dtype, device)
+    return randn(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    dt, dev = _like(input, dtype, device)
+    return randint(low, high, input.shape, dtype=dt, device=dev)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Indices sampled from the rows of the non-negative weights `input` (1-D or 2-D)."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
+    n = input.shape[-1]
+    if not replacement and num_samples > n:
+        raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if bool((input < 0).any()) or not bool(input.isfinite().all()):
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    rows = input.detach().reshape(-1, n)
+    if bool((rows.sum(1) == 0).any()):
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    gen = generator_for(input.device, generator)
+    out = _wrap(input._bk.multinomial(gen.native, rows._data, int(num_samples), bool(replacement)),
+                input._bk, input._device)
+    return out.reshape(num_samples) if input.ndim == 1 else out
+
+
+def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
+    """1 with probability `input` (or `p`) elementwise, else 0; same dtype as `input`."""
+    out = empty_like(input)
+    return out.bernoulli_(input if p is None else p, generator=generator)
+
+
+def normal(mean, std, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """Samples from N(mean, std**2): tensor mean/std broadcast, or numbers with `size`."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        like = mean if isinstance(mean, Tensor) else std
+        shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))
+        return randn(shape, generator=generator, dtype=like.dtype, device=like.device) * std + mean
+    return randn(size, generator=generator, dtype=dtype, device=device) * std + mean

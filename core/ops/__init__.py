@@ -1,0 +1,1 @@
+"""ember's differentiable ops, one file per family, written against the backend interface."""

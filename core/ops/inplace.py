@@ -1,0 +1,229 @@
+"""In-place ops (`add_`, `mul_`, ..., `t[k] = v`).
+
+Without autograd they write through the backend's `out=`. When the graph must see them, the
+op runs out of place on an alias of the old value, the result is copied into the tensor's
+memory, and the tensor takes the new graph node; its version counter goes up, so a backward
+that saved the old value raises instead of using the changed one.
+"""
+from __future__ import annotations
+
+from .. import dtypes
+from ..autograd.grad_mode import state as _grad_state
+from ..tensor import Tensor, _wrap
+from . import elementwise as ew
+
+
+def check_inplace(t: Tensor) -> None:
+    """In-place on a leaf that requires grad is an error while grad is enabled (PyTorch's rule)."""
+    if t._rg and t._grad_fn is None and _grad_state.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def alias(t: Tensor) -> Tensor:
+    """A second tensor object for `t`'s current value and graph position (same memory and version)."""
+    a = _wrap(t._data, t._bk, t._device)
+    a._version = t._version
+    a._rg = t._rg
+    a._grad_fn = t._grad_fn
+    a._output_nr = t._output_nr
+    return a
+
+
+def assign_(t: Tensor, result: Tensor) -> Tensor:
+    """Write `result` into `t`'s memory and make `t` take `result`'s place in the graph."""
+    if result.shape != t.shape:
+        raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(result.shape)}")
+    if result._dtype is not t._dtype and not dtypes.can_cast(result._dtype, t._dtype):
+        raise RuntimeError(f"result type {result.dtype.name} can't be cast to the desired output type {t.dtype.name}")
+    t._bk.copy_(t._data, result._data)
+    t._version[0] += 1
+    if result._rg and _grad_state.enabled:
+        node = ew.Cast.apply(result, dtype=t._dtype)._grad_fn if result._dtype is not t._dtype else result._grad_fn
+        t._grad_fn, t._output_nr, t._rg = node, 0 if result._dtype is not t._dtype else result._output_nr, True
+    return t
+
+
+def _needs_graph(t: Tensor, other) -> bool:
+    return _grad_state.enabled and (t._rg or (isinstance(other, Tensor) and other._rg))
+
+
+def binary_(t: Tensor, other, prim: str, op) -> Tensor:
+    """`t = op(t, other)` in place, through `backend.<prim>(..., out=)` when no graph is needed."""
+    check_inplace(t)
+    if _needs_graph(t, other):
+        return assign_(t, op(alias(t), other))
+    if isinstance(other, Tensor):
+        if other._device is not t._device:
+            raise ew._device_error(prim + "_", t, other)
+        if not dtypes.can_cast(dtypes.result_type(t, other), t._dtype):
+            raise RuntimeError(f"result type {dtypes.result_type(t, other).name} can't be cast to the desired "
+                               f"output type {t.dtype.name}")
+        o = other._data
+    else:
+        if dtypes.scalar_kind(other) > t._dtype._kind:
+            raise RuntimeError(f"result type {'Float' if isinstance(other, float) else 'Long'} can't be cast to "
+                               f"the desired output type {t.dtype.name}")
+        o = other
+    try:
+        getattr(t._bk, prim)(t._data, o, out=t._data)
+    except (ValueError, TypeError) as exc:
+        raise RuntimeError(f"{prim}_: {exc} (self {list(t.shape)}, other "
+                           f"{list(other.shape) if isinstance(other, Tensor) else 'scalar'})") from exc
+    t._version[0] += 1
+    return t
+
+
+def unary_(t: Tensor, prim: str, op) -> Tensor:
+    """`t = op(t)` in place."""
+    check_inplace(t)
+    if _needs_graph(t, None):
+        return assign_(t, op(alias(t)))
+    getattr(t._bk, prim)(t._data, out=t._data)
+    t._version[0] += 1
+    return t
+
+
+def add_(t: Tensor, other, *, alpha=1) -> Tensor:
+    if alpha != 1:
+        other = other * alpha
+    return binary_(t, other, "add", ew.add)
+
+
+def sub_(t: Tensor, other, *, alpha=1) -> Tensor:
+    if alpha != 1:
+        other = other * alpha
+    return binary_(t, other, "sub", ew.sub)
+
+
+def mul_(t: Tensor, other) -> Tensor:
+    return binary_(t, other, "mul", ew.mul)
+
+
+def div_(t: Tensor, other) -> Tensor:
+    if not t._dtype.is_floating_point:
+        raise RuntimeError(f"result type Float can't be cast to the desired output type {t.dtype.name}")
+    return binary_(t, other, "div", ew.div)
+
+
+def pow_(t: Tensor, other) -> Tensor:
+    return binary_(t, other, "pow", ew.pow)
+
+
+def addcmul_(t: Tensor, t1: Tensor, t2: Tensor, value=1) -> Tensor:
+    """t += value * t1 * t2."""
+    prod = ew.mul(t1, t2)
+    return add_(t, prod if value == 1 else ew.mul(prod, value))
+
+
+def addcdiv_(t: Tensor, t1: Tensor, t2: Tensor, value=1) -> Tensor:
+    """t += value * t1 / t2."""
+    q = ew.div(t1, t2)
+    return add_(t, q if value == 1 else ew.mul(q, value))
+
+
+def lerp_(t: Tensor, end: Tensor, weight) -> Tensor:
+    """t += weight * (end - t)."""
+    return add_(t, ew.mul(ew.sub(end, t), weight))
+
+
+def clamp_(t: Tensor, min=None, max=None) -> Tensor:
+    check_inplace(t)
+    if isinstance(min, Tensor) or isinstance(max, Tensor) or _needs_graph(t, None):
+        return assign_(t, ew.clamp(alias(t), min, max))
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    t._bk.clip(t._data, min, max, out=t._data)
+    t._version[0] += 1
+    return t
+
+
+def _replaced(t: Tensor, value) -> Tensor:
+    """`value` broadcast to `t`'s shape, recorded as replacing `t` (whose old value gets zero gradient)."""
+    everywhere = _wrap(t._bk.full(t.shape, True, dtypes.bool, t._device.index), t._bk, t._device)
+    return ew.where(everywhere, value, alias(t))
+
+
+def fill_(t: Tensor, value) -> Tensor:
+    """Fill with a number (or a 0-d tensor)."""
+    check_inplace(t)
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+        if _needs_graph(t, value):
+            return assign_(t, _replaced(t, ew.cast(value, t._dtype)))
+        value = value.item()
+    if _needs_graph(t, None):
+        return assign_(t, _replaced(t, value))
+    t._bk.copy_(t._data, value)
+    t._version[0] += 1
+    return t
+
+
+def copy_(t: Tensor, src: Tensor) -> Tensor:
+    """Copy `src` (broadcast, cast, moved across devices) into `t`."""
+    check_inplace(t)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+    if src._device is not t._device:
+        src = src.to(t._device)
+    if _needs_graph(t, src):
+        return assign_(t, _replaced(t, ew.cast(src, t._dtype)))
+    try:
+        t._bk.copy_(t._data, src._data)
+    except ValueError as exc:
+        raise RuntimeError(f"copy_: the size of src {list(src.shape)} does not broadcast to {list(t.shape)}") from exc
+    t._version[0] += 1
+    return t
+
+
+def _random_fill_(t: Tensor, data) -> Tensor:
+    check_inplace(t)
+    t._bk.copy_(t._data, data)
+    t._version[0] += 1
+    return t
+
+
+def uniform_(t: Tensor, a=0.0, b=1.0, generator=None) -> Tensor:
+    """Fill with samples from U[a, b)."""
+    from ..random import generator_for
+
+    gen = generator_for(t.device, generator)
+    return _random_fill_(t, t._bk.uniform(gen.native, t.shape, a, b, t._dtype))
+
+
+def normal_(t: Tensor, mean=0.0, std=1.0, generator=None) -> Tensor:
+    """Fill with samples from N(mean, std**2)."""
+    from ..random import generator_for
+
+    gen = generator_for(t.device, generator)
+    return _random_fill_(t, t._bk.normal(gen.native, t.shape, mean, std, t._dtype))
+
+
+def bernoulli_(t: Tensor, p=0.5, generator=None) -> Tensor:
+    """Fill with 1 with probability p, else 0."""
+    from ..random import generator_for
+
+    gen = generator_for(t.device, generator)
+    bk = t._bk
+    u = bk.uniform(gen.native, t.shape, 0.0, 1.0, dtypes.float64 if t._dtype is dtypes.float64 else dtypes.float32)
+    return _random_fill_(t, bk.less(u, p._data if isinstance(p, Tensor) else p))
+
+
+def random_(t: Tensor, from_=0, to=None, generator=None) -> Tensor:
+    """Fill with integers uniform in [from, to) (to defaults to 2**24 for floats, the dtype's max otherwise)."""
+    from ..random import generator_for
+
+    if to is None:
+        to = 2 ** 24 if t._dtype.is_floating_point else 2 ** (8 * t._dtype.itemsize - (1 if t._dtype.is_signed else 0))
+    gen = generator_for(t.device, generator)
+    return _random_fill_(t, t._bk.randint(gen.native, from_, to, t.shape, dtypes.int64))
+
+
+def exponential_(t: Tensor, lambd=1.0, generator=None) -> Tensor:
+    """Fill with samples from the exponential distribution with rate `lambd`."""
+    from ..random import generator_for
+
+    gen = generator_for(t.device, generator)
+    bk = t._bk
+    u = bk.uniform(gen.native, t.shape, 0.0, 1.0, t._dtype)
+    return _random_fill_(t, bk.div(bk.neg(bk.log1p(bk.neg(u))), lambd))

@@ -1,0 +1,597 @@
+"""`ember.Tensor`: a native array of some backend, its device and dtype, and its place in the graph.
+
+Methods are thin: the math lives in `ember.ops` (one file per family), written against the
+backend interface, so this file reads as the list of what a tensor offers.
+"""
+from __future__ import annotations
+
+import builtins
+
+from . import dtypes
+
+_new = object.__new__
+
+
+def _wrap(data, bk, device):
+    """A new tensor (no graph) around native array `data`."""
+    t = _new(Tensor)
+    t._data = data
+    t._bk = bk
+    t._device = device
+    t._dtype = bk.dtype_of(data)
+    t._version = [0]
+    return t
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, as `torch.Tensor`.
+
+    Create tensors with `ember.tensor`, `ember.zeros`, `ember.randn`, ...; not with this class.
+    """
+
+    # Defaults for attributes most tensors never set (instances set them only when they change).
+    _rg = False
+    _grad = None
+    _grad_fn = None
+    _output_nr = 0
+    _accum_ref = None
+    _hooks = None
+    _retains_grad = False
+    __array_priority__ = 1000  # numpy defers `ndarray op tensor` to Tensor's reflected operators
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise TypeError("create tensors with ember.tensor(data), ember.zeros(shape), ember.empty(shape), ...")
+
+    # ---- metadata ------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return self._dtype
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a leaf's, or a non-leaf's after `retain_grad()`); None before backward."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has shape {list(value.shape)} but the tensor has shape "
+                                   f"{list(self.shape)}")
+            if value._device is not self._device:
+                raise RuntimeError(f"assigned grad is on {value.device} but the tensor is on {self.device}")
+        self._grad = value
+
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's data, outside the graph (prefer `detach()`)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data, self._bk, self._device, self._dtype = value._data, value._bk, value._device, value._dtype
+
+    def size(self, dim: int | None = None):
+        shape = self._data.shape
+        return Size(shape) if dim is None else shape[_dim(dim, len(shape), "size")]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        n = 1
+        for s in self._data.shape:
+            n *= s
+        return n
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._dtype.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._dtype.is_floating_point
+
+    def __len__(self) -> int:
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if not self._data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ---- conversion ----------------------------------------------------------------------
+    def numpy(self, *, force: bool = False):
+        """The data as a host numpy array (shares memory on the CPU). Raises for tensors requiring grad
+        unless `force=True`; call `.detach()` first."""
+        if self._rg and not force:
+            raise RuntimeError("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
+        return self._bk.to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._bk.to_numpy(self._data)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.numel() != 1:
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to a Python scalar")
+        return self._bk.to_numpy(self._data).reshape(()).item()
+
+    def tolist(self):
+        return self._bk.to_numpy(self._data).tolist()
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(f"Boolean value of a Tensor with {self.numel()} elements is ambiguous")
+        return builtins.bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._dtype._kind != 1 or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __repr__(self) -> str:
+        return format_tensor(self)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._bk.to_numpy(self._data), str(self._device), self._rg))
+
+    # ---- autograd ------------------------------------------------------------------------
+    def _edge(self):
+        """(node, output_nr) where this tensor's gradient flows."""
+        if self._grad_fn is not None:
+            return (self._grad_fn, self._output_nr)
+        if not self._rg:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        return (accumulator_of(self), 0)
+
+    def _accumulator(self):
+        return accumulator_of(self)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set whether autograd records ops on this (leaf) tensor; returns self."""
+        if self._grad_fn is not None and not requires_grad:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; use .detach() "
+                               "to get a tensor that does not require grad")
+        if requires_grad and not self._dtype.is_floating_point:
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients, got {self._dtype}")
+        self._rg = builtins.bool(requires_grad)
+        return self
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, outside the graph."""
+        t = _wrap(self._data, self._bk, self._device)
+        t._version = self._version
+        return t
+
+    def detach_(self) -> Tensor:
+        self._grad_fn = None
+        self._rg = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for this non-leaf tensor after backward."""
+        if self._grad_fn is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+            return
+        if self._retains_grad:
+            return
+        self._retains_grad = True
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def store(grad):
+            t = ref()
+            if t is not None:
+                t._grad = grad.detach().clone() if t._grad is None else t._grad + grad
+        self._add_pre_hook(store)
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces it."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is None:
+            self._hooks = (self._hooks or []) + [hook]
+        else:
+            self._add_pre_hook(hook)
+        return _RemovableHandle(self, hook)
+
+    def _add_pre_hook(self, hook) -> None:
+        node = self._grad_fn
+        if node._pre_hooks is None:
+            node._pre_hooks = {}
+        node._pre_hooks.setdefault(self._output_nr, []).append(hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's `.grad` (see `ember.autograd.backward`)."""
+        from .autograd.functional import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # ---- copies and moves ----------------------------------------------------------------
+    def clone(self) -> Tensor:
+        return shp.clone(self)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`; `copy=True` always copies."""
+        return shp.to(self, *args, **kwargs)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def short(self) -> Tensor:
+        return self.to(dtypes.int16)
+
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def type(self, dtype=None):
+        return f"ember.{self._dtype.name}" if dtype is None else self.to(dtype)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return creation.tensor(data, dtype=dtype or self._dtype, device=device or self._device,
+                               requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return creation.zeros(*size, dtype=dtype or self._dtype, device=device or self._device,
+                              requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return creation.ones(*size, dtype=dtype or self._dtype, device=device or self._device,
+                             requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return creation.full(size, fill_value, dtype=dtype or self._dtype, device=device or self._device,
+                             requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return creation.empty(*size, dtype=dtype or self._dtype, device=device or self._device,
+                              requires_grad=requires_grad)
+
+    # ---- arithmetic operators ------------------------------------------------------------
+    def __add__(self, other): return ew.add(self, other)
+    def __radd__(self, other): return ew.add(self, other)
+    def __sub__(self, other): return ew.sub(self, other)
+    def __rsub__(self, other): return ew.rsub(self, other)
+    def __mul__(self, other): return ew.mul(self, other)
+    def __rmul__(self, other): return ew.mul(self, other)
+    def __truediv__(self, other): return ew.div(self, other)
+    def __rtruediv__(self, other): return ew.rdiv(self, other)
+    def __floordiv__(self, other): return ew.floor_divide(self, other)
+    def __rfloordiv__(self, other): return ew.floor_divide(ew.as_operand(other, self), self)
+    def __mod__(self, other): return ew.remainder(self, other)
+    def __rmod__(self, other): return ew.remainder(ew.as_operand(other, self), self)
+    def __pow__(self, other): return ew.pow(self, other)
+    def __rpow__(self, other): return ew.rpow(self, other)
+    def __matmul__(self, other): return linalg.matmul(self, other)
+    def __rmatmul__(self, other): return linalg.matmul(ew.as_operand(other, self), self)
+    def __neg__(self): return ew.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return ew.abs(self)
+    def __invert__(self): return ew.bitwise_not(self)
+    def __and__(self, other): return ew.bitwise_and(self, other)
+    def __rand__(self, other): return ew.bitwise_and(self, other)
+    def __or__(self, other): return ew.bitwise_or(self, other)
+    def __ror__(self, other): return ew.bitwise_or(self, other)
+    def __xor__(self, other): return ew.bitwise_xor(self, other)
+    def __rxor__(self, other): return ew.bitwise_xor(self, other)
+    def __eq__(self, other): return ew.eq(self, other)
+    def __ne__(self, other): return ew.ne(self, other)
+    def __lt__(self, other): return ew.lt(self, other)
+    def __le__(self, other): return ew.le(self, other)
+    def __gt__(self, other): return ew.gt(self, other)
+    def __ge__(self, other): return ew.ge(self, other)
+
+    def __iadd__(self, other): return inplace.add_(self, other)
+    def __isub__(self, other): return inplace.sub_(self, other)
+    def __imul__(self, other): return inplace.mul_(self, other)
+    def __itruediv__(self, other): return inplace.div_(self, other)
+    def __ipow__(self, other): return inplace.pow_(self, other)
+    def __iand__(self, other): return inplace.binary_(self, other, "bitwise_and", ew.bitwise_and)
+    def __ior__(self, other): return inplace.binary_(self, other, "bitwise_or", ew.bitwise_or)
+    def __ixor__(self, other): return inplace.binary_(self, other, "bitwise_xor", ew.bitwise_xor)
+
+    # ---- elementwise methods -------------------------------------------------------------
+    def add(self, other, *, alpha=1): return ew.add(self, other, alpha=alpha)
+    def sub(self, other, *, alpha=1): return ew.sub(self, other, alpha=alpha)
+    subtract = sub
+    def mul(self, other): return ew.mul(self, other)
+    multiply = mul
+    def div(self, other, *, rounding_mode=None): return ew.div(self, other, rounding_mode=rounding_mode)
+    divide = true_divide = div
+    def floor_divide(self, other): return ew.floor_divide(self, other)
+    def remainder(self, other): return ew.remainder(self, other)
+    def pow(self, exponent): return ew.pow(self, exponent)
+    def neg(self): return ew.neg(self)
+    negative = neg
+    def abs(self): return ew.abs(self)
+    absolute = abs
+    def exp(self): return ew.exp(self)
+    def log(self): return ew.log(self)
+    def log2(self): return ew.log(self) * (1.0 / 0.6931471805599453)
+    def log10(self): return ew.log(self) * (1.0 / 2.302585092994046)
+    def log1p(self): return ew.log1p(self)
+    def expm1(self): return ew.expm1(self)
+    def sqrt(self): return ew.sqrt(self)
+    def rsqrt(self): return ew.rsqrt(self)
+    def square(self): return ew.mul(self, self)
+    def reciprocal(self): return ew.rdiv(self, 1.0)
+    def sin(self): return ew.sin(self)
+    def cos(self): return ew.cos(self)
+    def tan(self): return ew.tan(self)
+    def tanh(self): return ew.tanh(self)
+    def sigmoid(self): return ew.sigmoid(self)
+    def relu(self): return ew.relu(self)
+    def erf(self): return ew.erf(self)
+    def sign(self): return ew.sign(self)
+    def floor(self): return ew.floor(self)
+    def ceil(self): return ew.ceil(self)
+    def round(self, *, decimals: int = 0): return ew.round(self, decimals=decimals)
+    def trunc(self): return ew.trunc(self)
+    def frac(self): return self - ew.trunc(self)
+    def clamp(self, min=None, max=None): return ew.clamp(self, min, max)
+    clip = clamp
+    def clamp_min(self, min): return ew.clamp(self, min, None)
+    def clamp_max(self, max): return ew.clamp(self, None, max)
+    def maximum(self, other): return ew.maximum(self, other)
+    def minimum(self, other): return ew.minimum(self, other)
+    def where(self, condition, other): return ew.where(condition, self, other)
+    def lerp(self, end, weight): return ew.add(self, ew.mul(ew.sub(end, self), weight))
+    def eq(self, other): return ew.eq(self, other)
+    def ne(self, other): return ew.ne(self, other)
+    def lt(self, other): return ew.lt(self, other)
+    def le(self, other): return ew.le(self, other)
+    def gt(self, other): return ew.gt(self, other)
+    def ge(self, other): return ew.ge(self, other)
+    less, less_equal, greater, greater_equal, not_equal = lt, le, gt, ge, ne
+    def equal(self, other) -> builtins.bool: return ew.equal(self, other)
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> builtins.bool:
+        return ew.allclose(self, other, rtol, atol, equal_nan)
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False): return ew.isclose(self, other, rtol, atol, equal_nan)
+    def logical_and(self, other): return ew.logical_and(self, other)
+    def logical_or(self, other): return ew.logical_or(self, other)
+    def logical_xor(self, other): return ew.logical_xor(self, other)
+    def logical_not(self): return ew.logical_not(self)
+    def bitwise_not(self): return ew.bitwise_not(self)
+    def isnan(self): return ew.isnan(self)
+    def isinf(self): return ew.isinf(self)
+    def isfinite(self): return ew.isfinite(self)
+
+    # ---- reductions ----------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, *, dtype=None): return red.sum(self, dim, keepdim, dtype=dtype)
+    def mean(self, dim=None, keepdim=False, *, dtype=None): return red.mean(self, dim, keepdim, dtype=dtype)
+    def prod(self, dim=None, keepdim=False, *, dtype=None): return red.prod(self, dim, keepdim, dtype=dtype)
+    def max(self, dim=None, keepdim=False): return red.max(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False): return red.min(self, dim, keepdim)
+    def amax(self, dim=(), keepdim=False): return red.amax(self, dim, keepdim)
+    def amin(self, dim=(), keepdim=False): return red.amin(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False): return red.argmax(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False): return red.argmin(self, dim, keepdim)
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return red.var(self, dim, unbiased, keepdim, correction=correction)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return red.std(self, dim, unbiased, keepdim, correction=correction)
+    def logsumexp(self, dim, keepdim=False): return red.logsumexp(self, dim, keepdim)
+    def norm(self, p=2, dim=None, keepdim=False): return red.norm(self, p, dim, keepdim)
+    def all(self, dim=None, keepdim=False): return red.all(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False): return red.any(self, dim, keepdim)
+    def cumsum(self, dim, *, dtype=None): return red.cumsum(self, dim, dtype=dtype)
+    def sort(self, dim=-1, descending=False): return red.sort(self, dim, descending)
+    def argsort(self, dim=-1, descending=False): return red.sort(self, dim, descending)[1]
+    def topk(self, k, dim=-1, largest=True, sorted=True): return red.topk(self, k, dim, largest, sorted)
+
+    # ---- shape ---------------------------------------------------------------------------
+    def reshape(self, *shape): return shp.reshape(self, _size_args(shape))
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
+            raise TypeError("view(dtype) is not supported; use .to(dtype)")
+        return shp.reshape(self, _size_args(shape))
+    def view_as(self, other): return shp.reshape(self, other.shape)
+    def reshape_as(self, other): return shp.reshape(self, other.shape)
+    def flatten(self, start_dim=0, end_dim=-1): return shp.flatten(self, start_dim, end_dim)
+    def unflatten(self, dim, sizes): return shp.unflatten(self, dim, sizes)
+    def squeeze(self, dim=None): return shp.squeeze(self, dim)
+    def unsqueeze(self, dim): return shp.unsqueeze(self, dim)
+    def transpose(self, dim0, dim1): return shp.transpose(self, dim0, dim1)
+    swapaxes = swapdims = transpose
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self if self.ndim < 2 else shp.transpose(self, 0, 1)
+    def permute(self, *dims): return shp.permute(self, _size_args(dims))
+    def movedim(self, source, destination): return shp.movedim(self, source, destination)
+    def expand(self, *sizes): return shp.expand(self, _size_args(sizes))
+    def expand_as(self, other): return shp.expand(self, other.shape)
+    def broadcast_to(self, shape): return shp.expand(self, tuple(shape))
+    def sum_to_size(self, *size): return shp.sum_to_size(self, _size_args(size))
+    def repeat(self, *sizes): return shp.repeat(self, _size_args(sizes))
+    def tile(self, dims): return shp.tile(self, dims)
+    def flip(self, dims): return shp.flip(self, dims)
+    def roll(self, shifts, dims=None): return shp.roll(self, shifts, dims)
+    def narrow(self, dim, start, length): return shp.narrow(self, dim, start, length)
+    def split(self, split_size_or_sections, dim=0): return shp.split(self, split_size_or_sections, dim)
+    def chunk(self, chunks, dim=0): return shp.chunk(self, chunks, dim)
+    def unbind(self, dim=0): return shp.unbind(self, dim)
+
+    @property
+    def T(self) -> Tensor:
+        return shp.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self) -> Tensor:
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+        return shp.transpose(self, -2, -1)
+
+    # ---- indexing ------------------------------------------------------------------------
+    def __getitem__(self, key): return idx.getitem(self, key)
+    def __setitem__(self, key, value): idx.setitem(self, key, value)
+    def gather(self, dim, index): return idx.gather(self, dim, index)
+    def scatter_add(self, dim, index, src): return idx.scatter_add(self, dim, index, src)
+    def scatter_add_(self, dim, index, src): return inplace.assign_(self, idx.scatter_add(inplace.alias(self), dim, index, src))
+    def index_select(self, dim, index): return idx.index_select(self, dim, index)
+    def masked_fill(self, mask, value): return idx.masked_fill(self, mask, value)
+    def masked_fill_(self, mask, value): return inplace.assign_(self, idx.masked_fill(inplace.alias(self), mask, value))
+    def nonzero(self, *, as_tuple=False): return idx.nonzero(self, as_tuple=as_tuple)
+
+    # ---- linear algebra ------------------------------------------------------------------
+    def matmul(self, other): return linalg.matmul(self, other)
+    def mm(self, other): return linalg.mm(self, other)
+    def bmm(self, other): return linalg.bmm(self, other)
+    def dot(self, other): return linalg.dot(self, other)
+    def outer(self, other): return linalg.outer(self, other)
+
+    # ---- in place ------------------------------------------------------------------------
+    def add_(self, other, *, alpha=1): return inplace.add_(self, other, alpha=alpha)
+    def sub_(self, other, *, alpha=1): return inplace.sub_(self, other, alpha=alpha)
+    def mul_(self, other): return inplace.mul_(self, other)
+    def div_(self, other): return inplace.div_(self, other)
+    def pow_(self, exponent): return inplace.pow_(self, exponent)
+    def addcmul_(self, tensor1, tensor2, *, value=1): return inplace.addcmul_(self, tensor1, tensor2, value)
+    def addcdiv_(self, tensor1, tensor2, *, value=1): return inplace.addcdiv_(self, tensor1, tensor2, value)
+    def lerp_(self, end, weight): return inplace.lerp_(self, end, weight)
+    def maximum_(self, other): return inplace.binary_(self, other, "maximum", ew.maximum)
+    def clamp_(self, min=None, max=None): return inplace.clamp_(self, min, max)
+    clip_ = clamp_
+    def sqrt_(self): return inplace.unary_(self, "sqrt", ew.sqrt)
+    def exp_(self): return inplace.unary_(self, "exp", ew.exp)
+    def neg_(self): return inplace.unary_(self, "neg", ew.neg)
+    def abs_(self): return inplace.unary_(self, "abs", ew.abs)
+    def tanh_(self): return inplace.unary_(self, "tanh", ew.tanh)
+    def relu_(self): return inplace.assign_(self, ew.relu(inplace.alias(self)))
+    def sigmoid_(self): return inplace.assign_(self, ew.sigmoid(inplace.alias(self)))
+    def zero_(self): return inplace.fill_(self, 0)
+    def fill_(self, value): return inplace.fill_(self, value)
+    def copy_(self, src, non_blocking=False): return inplace.copy_(self, src)
+    def uniform_(self, a=0.0, b=1.0, *, generator=None): return inplace.uniform_(self, a, b, generator)
+    def normal_(self, mean=0.0, std=1.0, *, generator=None): return inplace.normal_(self, mean, std, generator)
+    def bernoulli_(self, p=0.5, *, generator=None): return inplace.bernoulli_(self, p, generator)
+    def random_(self, from_=0, to=None, *, generator=None): return inplace.random_(self, from_, to, generator)
+    def exponential_(self, lambd=1.0, *, generator=None): return inplace.exponential_(self, lambd, generator)
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints, as `torch.Size`."""
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"ember.Size({list(self)})"
+
+
+class _RemovableHandle:
+    def __init__(self, tensor: Tensor, hook) -> None:
+        self._tensor, self._hook = tensor, hook
+
+    def remove(self) -> None:
+        t, hook = self._tensor, self._hook
+        if t._grad_fn is None:
+            t._hooks = [h for h in (t._hooks or []) if h is not hook] or None
+        elif t._grad_fn._pre_hooks:
+            hooks = t._grad_fn._pre_hooks.get(t._output_nr, [])
+            if hook in hooks:
+                hooks.remove(hook)
+
+
+def _size_args(args) -> tuple:
+    """Accept both `f(2, 3)` and `f((2, 3))`, as PyTorch does for sizes and dims."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    return tuple(builtins.int(a) for a in args)
+
+
+def _dim(d: int, ndim: int, op: str) -> int:
+    """Normalise dimension `d` of an `ndim`-d tensor, with PyTorch's IndexError otherwise."""
+    n = ndim if ndim else 1
+    if not -n <= d < n:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
+    return d % n if ndim else 0
+
+
+def _rebuild(array, device: str, requires_grad: bool) -> Tensor:
+    return creation.tensor(array, device=device, requires_grad=requires_grad)
+
+
+from .autograd.node import accumulator_of  # noqa: E402  (modules below import Tensor from here)
+from . import creation  # noqa: E402
+from .ops import elementwise as ew, indexing as idx, inplace, linalg, reduction as red, shape as shp  # noqa: E402
+from .printing import format_tensor  # noqa: E402

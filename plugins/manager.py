@@ -1,0 +1,137 @@
+"""Discovers and loads ember plugins: the built-in ones, then the entry-point group ``ember``.
+
+Each entry point is loaded and each hook implementation called inside its own guard, so one
+broken package is reported by name (an `EmberPluginWarning`) and the rest keeps working.
+Environment variables, as pytest and tox offer theirs:
+
+- ``EMBER_DISABLE_PLUGINS=a,b``: do not load the plugins (entry-point names) a and b;
+- ``EMBER_DISABLE_PLUGIN_AUTOLOAD=1``: load no third-party plugin at all;
+- ``EMBER_STRICT_PLUGINS=1``: a plugin that fails to load is an error, not a warning.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+import threading
+import warnings
+
+import pluggy
+
+from . import hookspecs
+from .registry import BackendRegistrar, Origin, PluginConflictError, PluginError, Registrar
+
+BUILTIN_PLUGINS = ("ember.backends.numpy_backend",)
+ENTRY_POINT_GROUP = "ember"
+
+
+class EmberPluginWarning(UserWarning):
+    """A plugin failed to load or register and was skipped."""
+
+
+def _ember_version() -> str:
+    from ember import __version__
+
+    return __version__
+
+
+class PluginManager:
+    """ember's pluggy manager plus what the hooks registered, computed once per process."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+        self.pm.add_hookspecs(hookspecs)
+        self.origins: dict[str, Origin] = {}
+        self.failures: dict[str, str] = {}
+        self._backends: BackendRegistrar | None = None
+        self._registries: dict[str, Registrar] = {}
+        self._lock = threading.RLock()
+        self._load()
+
+    # ---- loading ----
+    def _fail(self, name: str, dist: str, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        self.failures[name] = f"{dist}: {message}"
+        if os.environ.get("EMBER_STRICT_PLUGINS") == "1":
+            raise PluginError(f"ember plugin '{name}' (distribution {dist}) failed: {message}") from exc
+        warnings.warn(f"ember plugin '{name}' (distribution {dist}) failed and is skipped: {message}",
+                      EmberPluginWarning, stacklevel=3)
+
+    def _load(self) -> None:
+        builtin_dist = f"ember {_ember_version()}"
+        for module_name in BUILTIN_PLUGINS:
+            self.pm.register(importlib.import_module(module_name), name=module_name)
+            self.origins[module_name] = Origin(module_name, builtin_dist)
+        if os.environ.get("EMBER_DISABLE_PLUGIN_AUTOLOAD") == "1":
+            return
+        disabled = {n.strip() for n in os.environ.get("EMBER_DISABLE_PLUGINS", "").split(",") if n.strip()}
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in disabled or self.pm.has_plugin(ep.name) or ep.name in self.failures:
+                continue
+            dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "unknown distribution"
+            try:
+                self.pm.register(ep.load(), name=ep.name)
+            except Exception as exc:  # any import-time error of a third-party package
+                self._fail(ep.name, dist, exc)
+                continue
+            self.origins[ep.name] = Origin(ep.name, dist)
+
+    def _call(self, hook_name: str, registrar) -> None:
+        hook = getattr(self.pm.hook, hook_name)
+        for impl in hook.get_hookimpls():
+            origin = self.origins.get(impl.plugin_name, Origin(impl.plugin_name, "unknown distribution"))
+            registrar.current = origin
+            try:
+                impl.function(**{arg: registrar for arg in impl.argnames})
+            except PluginConflictError:
+                raise
+            except Exception as exc:
+                self._fail(impl.plugin_name, origin.distribution, exc)
+        registrar.current = None
+
+    # ---- what plugins provide ----
+    @property
+    def backends(self) -> BackendRegistrar:
+        """The registered backend classes, by name and by device type."""
+        if self._backends is None:
+            with self._lock:
+                if self._backends is None:
+                    registrar = BackendRegistrar()
+                    self._call("ember_register_backends", registrar)
+                    self._backends = registrar
+        return self._backends
+
+    def registry(self, kind: str) -> Registrar:
+        """The registered classes of `kind`: "layers", "losses" or "optimizers"."""
+        if kind not in self._registries:
+            with self._lock:
+                if kind not in self._registries:
+                    registrar = Registrar(kind[:-1])
+                    self._call(f"ember_register_{kind}", registrar)
+                    self._registries[kind] = registrar
+        return self._registries[kind]
+
+    def plugins(self) -> list[tuple[str, str]]:
+        """(plugin name, distribution) for every loaded plugin."""
+        return [(name, str(origin.distribution)) for name, origin in self.origins.items()]
+
+
+_manager: PluginManager | None = None
+_manager_lock = threading.Lock()
+
+
+def get_plugin_manager() -> PluginManager:
+    """The process-wide plugin manager, created (and plugins loaded) on first call."""
+    global _manager
+    if _manager is None:
+        with _manager_lock:
+            if _manager is None:
+                _manager = PluginManager()
+    return _manager
+
+
+def reset_plugin_manager() -> None:
+    """Forget loaded plugins so the next lookup loads them again (for tests and `python -m ember`)."""
+    global _manager
+    with _manager_lock:
+        _manager = None
