@@ -185,7 +185,7 @@ class Gather(Op):
 
     def backward(self, g):
         zeros = g.new_zeros(self.in_shape)
-        return (scatter_add(zeros, self.dim, self.index, g), None)
+        return (scatter_add(zeros, self.dim, self.index, g),)
 
 
 def _check_index_shape(op: str, a: Tensor, dim: int, index: Tensor) -> None:
