@@ -742,7 +742,9 @@ def where(condition: Tensor, input, other) -> Tensor:
         other, input = _operands(other, input, "where")
         ref = other
     else:
-        raise TypeError("where(): at least one of input and other must be a Tensor")
+        from ..creation import full
+
+        ref = input = full((), input, dtype=dtypes.result_type(input, other), device=condition.device)
     if condition._device is not ref._device:
         raise _device_error("where", condition, ref)
     return Where.apply(condition, input, other)

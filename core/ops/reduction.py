@@ -44,11 +44,11 @@ def _grad_to_input(g: Tensor, in_shape: tuple, axes, keepdim: bool) -> Tensor:
 
 class Sum(Op):
     def forward(self, a, axes, keepdim, dtype):
-        self.in_shape, self.axes, self.keepdim = a._data.shape, axes, keepdim
+        self.in_shape, self.axes, self.keepdim, self.in_dtype = a._data.shape, axes, keepdim, a._dtype
         return self.bk.sum(a._data, axes, keepdim, dtype)
 
     def backward(self, g):
-        return (_grad_to_input(g, self.in_shape, self.axes, self.keepdim),)
+        return (_grad_to_input(ew.cast(g, self.in_dtype), self.in_shape, self.axes, self.keepdim),)
 
 
 def sum(a: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
