@@ -18,19 +18,20 @@ def _make(data, device, requires_grad: bool) -> Tensor:
     return t
 
 
+_HOST_DTYPES = {np.dtype(d.name): d for d in dtypes.ALL}
+
+
 def _host_dtype(arr: np.ndarray, from_python: bool) -> dtypes.dtype:
-    kind = arr.dtype.kind
     if from_python:
+        kind = arr.dtype.kind
         if kind == "f":
             return dtypes.get_default_dtype()
         if kind in "iu":
             return dtypes.int64
         if kind == "b":
             return dtypes.bool
-    d = dtypes.BY_NAME.get(arr.dtype.name)
-    if d is None or arr.dtype.name in ("half", "float", "double", "long", "int", "short"):
-        if kind == "f" and arr.dtype.itemsize in (2, 4, 8):
-            return {2: dtypes.float16, 4: dtypes.float32, 8: dtypes.float64}[arr.dtype.itemsize]
+    d = _HOST_DTYPES.get(arr.dtype)
+    if d is None:
         raise TypeError(f"can't convert a numpy array of dtype {arr.dtype} to an ember tensor; supported: "
                         f"{', '.join(x.name for x in dtypes.ALL)}")
     return d

@@ -126,7 +126,13 @@ class IndexBackward(Op):
 
 def getitem(a: Tensor, key) -> Tensor:
     """`a[key]`: basic indexing gives a view, integer/bool tensor indices a copy."""
-    native, basic = normalize_key(a, key)
+    if key.__class__ is int and a._data.ndim:  # the common per-sample case, checked without the general walk
+        size = a._data.shape[0]
+        if not -size <= key < size:
+            raise IndexError(f"index {key} is out of bounds for dimension 0 with size {size}")
+        native, basic = (key,), True
+    else:
+        native, basic = normalize_key(a, key)
     out = GetItem.apply(a, key=native, basic=basic)
     if basic:
         out._version = a._version
