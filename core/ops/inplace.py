@@ -31,6 +31,7 @@ def alias(t: Tensor) -> Tensor:
 
 def assign_(t: Tensor, result: Tensor) -> Tensor:
     """Write `result` into `t`'s memory and make `t` take `result`'s place in the graph."""
+    check_inplace(t)
     if result.shape != t.shape:
         raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(result.shape)}")
     if result._dtype is not t._dtype and not dtypes.can_cast(result._dtype, t._dtype):

@@ -1,0 +1,252 @@
+"""Normalisation, as `torch.nn.functional`: `batch_norm` and `layer_norm` are `Op`s with analytic
+backward (the hot path); `group_norm`, `rms_norm` and `normalize` are compositions of tensor ops."""
+from __future__ import annotations
+
+from ... import dtypes
+from ...autograd.grad_mode import no_grad, state as _grad_state
+from ...autograd.node import Op
+from ...tensor import Size, Tensor, _wrap
+
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "normalize"]
+
+
+def _standardize(bk, x, axes: tuple, eps: float):
+    """(x - mean) / sqrt(var + eps) over `axes` (biased variance), with mean, biased var and 1/std kept."""
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    mean = bk.div(bk.sum(x, axes, True), n)
+    xc = bk.sub(x, mean)
+    var = bk.div(bk.sum(bk.mul(xc, xc), axes, True), n)
+    invstd = bk.div(1.0, bk.sqrt(bk.add(var, eps)))
+    return bk.mul(xc, invstd), mean, var, invstd
+
+
+def _affine(bk, y, weight, bias, shape):
+    if weight is not None:
+        y = bk.mul(y, bk.reshape(weight._data, shape))
+    if bias is not None:
+        y = bk.add(y, bk.reshape(bias._data, shape))
+    return y
+
+
+def _norm_input_grad(g: Tensor, xhat: Tensor, invstd: Tensor, axes: tuple, n: int) -> Tensor:
+    """d(loss)/dx for xhat = (x - mean(x)) * invstd(x) over `axes`, given g = d(loss)/d(xhat)."""
+    return (g - g.sum(axes, keepdim=True) / n - xhat * ((g * xhat).sum(axes, keepdim=True) / n)) * invstd
+
+
+def _restandardize(x: Tensor, axes: tuple, eps: float) -> tuple[Tensor, Tensor]:
+    """(xhat, invstd) recomputed from `x` with tensor ops, so that a backward built on them is differentiable."""
+    xc = x - x.mean(axes, keepdim=True)
+    invstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
+    return xc * invstd, invstd
+
+
+class BatchNorm(Op):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1): batch statistics when
+    `training` (then the running statistics, when given, are updated in place), else the running ones."""
+
+    def forward(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        bk = self.bk
+        data = x._data
+        c = data.shape[1]
+        shape = (1, c) + (1,) * (data.ndim - 2)
+        axes = (0,) + tuple(range(2, data.ndim))
+        if training:
+            xhat, mean, var, invstd = _standardize(bk, data, axes, eps)
+            if running_mean is not None:
+                n = x.numel() // c
+                _blend_(running_mean, bk.reshape(mean, (c,)), momentum)
+                _blend_(running_var, bk.mul(bk.reshape(var, (c,)), n / (n - 1)), momentum)
+        else:
+            mean = bk.reshape(bk.astype(running_mean._data, x._dtype), shape)
+            invstd = bk.div(1.0, bk.sqrt(bk.add(bk.reshape(bk.astype(running_var._data, x._dtype), shape), eps)))
+            xhat = bk.mul(bk.sub(data, mean), invstd)
+        if self.needs_input_grad:
+            self.save_for_backward(x, weight)
+            self.xhat, self.mean, self.invstd = xhat, mean, invstd
+            self.axes, self.shape, self.training, self.eps = axes, shape, training, eps
+        return _affine(bk, xhat, weight, bias, shape)
+
+    def backward(self, g):
+        x, weight = self.saved_tensors
+        bk, dev = self.bk, self.device
+        axes, shape = self.axes, self.shape
+        invstd = _wrap(self.invstd, bk, dev)
+        if not _grad_state.enabled:
+            xhat = _wrap(self.xhat, bk, dev)
+        elif self.training:  # create_graph: statistics recomputed from x, so this backward is differentiable
+            xhat, invstd = _restandardize(x, axes, self.eps)
+        else:
+            xhat = (x - _wrap(self.mean, bk, dev)) * invstd
+        needs = self.needs_input_grad
+        gx = gw = gb = None
+        if needs[0]:
+            gxhat = g * weight.reshape(shape) if weight is not None else g
+            if self.training:
+                gx = _norm_input_grad(gxhat, xhat, invstd, axes, x.numel() // x.shape[1])
+            else:
+                gx = gxhat * invstd
+        if needs[1]:
+            gw = (g * xhat).sum(axes)
+        if needs[2]:
+            gb = g.sum(axes)
+        return gx, gw, gb, None, None
+
+
+def _blend_(running: Tensor, batch, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch, in place (a buffer: no graph)."""
+    bk = running._bk
+    data = running._data
+    bk.mul(data, 1.0 - momentum, out=data)
+    bk.add(data, bk.astype(bk.mul(batch, momentum), running._dtype), out=data)
+    running._version[0] += 1
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Batch normalisation over dim 1 of input (N, C, *).
+
+    In `training`, normalises with the batch statistics and, when given, updates `running_mean` and
+    `running_var` in place: running = (1 - momentum) * running + momentum * batch (the unbiased batch
+    variance for `running_var`). Otherwise normalises with the running statistics.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input with at least 2 dims (N, C, *), got shape {list(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"batch_norm: {name} should contain {c} elements (one per channel of input "
+                               f"{list(input.shape)}), not {t.numel()}")
+    if training:
+        if input.numel() // c <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{Size(input.shape)}")
+        if (running_mean is None) != (running_var is None):
+            raise RuntimeError("batch_norm: running_mean and running_var must both be given or both be None")
+    elif running_mean is None or running_var is None:
+        raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
+    return BatchNorm.apply(input, weight, bias, running_mean, running_var, training=training, momentum=momentum,
+                           eps=eps)
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Instance normalisation: each channel of each sample of input (N, C, *) normalised over its spatial
+    dims (batch_norm on the (1, N*C, *) view). Running statistics, when given, are updated with the average
+    over the batch of the per-instance statistics, and used when `use_input_stats` is False."""
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input (N, C, *) with spatial dims, got shape {list(input.shape)}")
+    n, c = input.shape[:2]
+    if use_input_stats and input.numel() // (n * c) <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {Size(input.shape)}")
+    rm = running_mean.repeat(n) if running_mean is not None else None
+    rv = running_var.repeat(n) if running_var is not None else None
+    out = batch_norm(input.reshape(1, n * c, *input.shape[2:]), rm, rv,
+                     weight.repeat(n) if weight is not None else None, bias.repeat(n) if bias is not None else None,
+                     use_input_stats, momentum, eps)
+    if use_input_stats and running_mean is not None:
+        with no_grad():
+            running_mean.copy_(rm.reshape(n, c).mean(0))
+            running_var.copy_(rv.reshape(n, c).mean(0))
+    return out.reshape(input.shape)
+
+
+class LayerNorm(Op):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last `n` dims."""
+
+    def forward(self, x, weight, bias, n, eps):
+        bk = self.bk
+        data = x._data
+        axes = tuple(range(data.ndim - n, data.ndim))
+        xhat, _, _, invstd = _standardize(bk, data, axes, eps)
+        if self.needs_input_grad:
+            self.save_for_backward(x, weight)
+            self.xhat, self.invstd, self.axes, self.eps = xhat, invstd, axes, eps
+        shape = data.shape[data.ndim - n:]
+        return _affine(bk, xhat, weight, bias, shape)
+
+    def backward(self, g):
+        x, weight = self.saved_tensors
+        axes = self.axes
+        if _grad_state.enabled:  # create_graph: a backward differentiable in x
+            xhat, invstd = _restandardize(x, axes, self.eps)
+        else:
+            xhat, invstd = _wrap(self.xhat, self.bk, self.device), _wrap(self.invstd, self.bk, self.device)
+        needs = self.needs_input_grad
+        lead = tuple(range(x.ndim - len(axes)))
+        gx = gw = gb = None
+        if needs[0]:
+            n = 1
+            for a in axes:
+                n *= x.shape[a]
+            gx = _norm_input_grad(g * weight if weight is not None else g, xhat, invstd, axes, n)
+        if needs[1]:
+            gw = (g * xhat).sum(lead) if lead else g * xhat
+        if needs[2]:
+            gb = g.sum(lead) if lead else g
+        return gx, gw, gb
+
+
+def _normalized_shape(normalized_shape) -> tuple:
+    return (int(normalized_shape),) if isinstance(normalized_shape, int) else tuple(int(s) for s in normalized_shape)
+
+
+def _check_normalized(op: str, input: Tensor, shape: tuple) -> None:
+    if not shape or tuple(input.shape[input.ndim - len(shape):]) != shape or input.ndim < len(shape):
+        raise RuntimeError(f"{op}: Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(str(s) for s in shape)}], but got input of size{list(input.shape)}")
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Layer normalisation over the trailing dims `normalized_shape` (biased variance); `weight` and `bias`
+    have shape `normalized_shape`."""
+    shape = _normalized_shape(normalized_shape)
+    _check_normalized("layer_norm", input, shape)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"layer_norm: {name} of shape {list(t.shape)} should have the normalized_shape "
+                               f"{list(shape)}")
+    return LayerNorm.apply(input, weight, bias, n=len(shape), eps=eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Group normalisation of input (N, C, *): channels split into `num_groups` groups, each normalised over
+    its channels and spatial dims; `weight` and `bias` (C,) are per channel."""
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: expected input (N, C, *), got shape {list(input.shape)}")
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    x = input.reshape(n, num_groups, -1)
+    xc = x - x.mean(-1, keepdim=True)
+    y = (xc * ((xc * xc).mean(-1, keepdim=True) + eps).rsqrt()).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x**2) + eps) over the trailing dims `normalized_shape`, times `weight`; eps defaults to the
+    machine epsilon of input's dtype."""
+    shape = _normalized_shape(normalized_shape)
+    _check_normalized("rms_norm", input, shape)
+    if eps is None:
+        eps = {dtypes.float16: 2 ** -10, dtypes.float32: 2 ** -23}.get(input.dtype, 2 ** -52)
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    y = input * ((input * input).mean(axes, keepdim=True) + eps).rsqrt()
+    return y * weight if weight is not None else y
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+    """input / max(||input||_p along `dim`, eps)."""
+    result = input / input.norm(p, dim, keepdim=True).clamp_min(eps)
+    return result if out is None else out.copy_(result)
