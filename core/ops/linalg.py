@@ -19,8 +19,12 @@ class MatMul(Op):
         a, b = self.saved_tensors
         na, nb = self.needs_input_grad
         sa, sb = self.shapes
-        return (unbroadcast(MatMul.apply(g, b.mT), sa) if na else None,
-                unbroadcast(MatMul.apply(a.mT, g), sb) if nb else None)
+        if nb and len(sb) == 2 and len(sa) > 2:
+            # (*, k) @ (k, n): b's gradient is one GEMM over the folded leading dims, not a batch then a sum
+            gb = MatMul.apply(a.reshape(-1, sa[-1]).mT, g.reshape(-1, g.shape[-1]))
+        else:
+            gb = unbroadcast(MatMul.apply(a.mT, g), sb) if nb else None
+        return (unbroadcast(MatMul.apply(g, b.mT), sa) if na else None, gb)
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

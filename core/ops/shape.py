@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import dtypes
+from ..autograd.function import Function
 from ..autograd.node import Op
 from ..tensor import Tensor, _dim, _wrap
 
@@ -329,10 +330,24 @@ def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(a, max(1, -(-size // chunks)), dim)
 
 
+class Unbind(Function):
+    """All slices as ONE graph node whose backward stacks their gradients: slicing one at a time would
+    make each slice's backward scatter into a zero tensor of the full shape (quadratic in the count)."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        return tuple(a[(slice(None),) * dim + (i,)] for i in range(a.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(grads, ctx.dim), None
+
+
 def unbind(a: Tensor, dim: int = 0) -> tuple:
     """All slices along `dim`, with that dim removed."""
     d = _dim(dim, a.ndim, "unbind")
-    return tuple(a[(slice(None),) * d + (i,)] for i in range(a.shape[d]))
+    return Unbind.apply(a, d)
 
 
 def repeat(a: Tensor, sizes) -> Tensor:
