@@ -37,6 +37,9 @@ from .ops.shape import (
 from .ops.indexing import gather, index_select, masked_fill, nonzero, scatter_add
 from .ops.linalg import bmm, dot, matmul, mm, outer
 from .backend_lookup import backend_by_name
+from . import utils, data, transforms, nn, optim  # noqa: E402  (need Tensor and the creation functions above)
+from .serialization import load, save
+from . import optim  # noqa: E402
 
 float = float32  # noqa: A001  (PyTorch's aliases ember.float / ember.int)
 int = int32  # noqa: A001

@@ -572,7 +572,18 @@ class Relu(Op):
         return self.bk.maximum(a._data, 0)
 
     def backward(self, g):
-        return (where(self.saved_output() > 0, g, 0.0),)
+        return (ReluBackward.apply(g, out=self.saved_output()._data),)
+
+
+class ReluBackward(Op):
+    """The ReLU gradient mask; linear in the incoming gradient, so its own backward is itself."""
+
+    def forward(self, g, out):
+        self.out = out
+        return self.bk.relu_backward(g._data, out)
+
+    def backward(self, gg):
+        return (ReluBackward.apply(gg, out=self.out),)
 
 
 class Erf(Op):
