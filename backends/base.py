@@ -370,6 +370,14 @@ class Backend(abc.ABC):
         """1 / (1 + exp(-a)), without overflow for large |a|."""
         return self.add(self.mul(self.tanh(self.mul(a, 0.5)), 0.5), 0.5)
 
+    def tanh_backward(self, grad: A, out: A) -> A:
+        """grad * (1 - out**2): the tanh gradient from its output."""
+        return self.mul(grad, self.sub(1, self.mul(out, out)))
+
+    def sigmoid_backward(self, grad: A, out: A) -> A:
+        """grad * out * (1 - out): the sigmoid gradient from its output."""
+        return self.mul(self.mul(grad, out), self.sub(1, out))
+
     def relu_backward(self, grad: A, out: A) -> A:
         """`grad` where the ReLU output `out` is positive, else 0 (same shape and dtype as grad)."""
         return self.where(self.greater(out, 0), grad, 0)

@@ -93,22 +93,33 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if accumulate and grads is not None and grads[0] is not None:
                     node.accumulate(grads[0], create_graph, stolen)
                 continue
+            edges = node.next_edges
             in_grads = None
             if grads is not None and (needed is None or node in needed):
-                in_grads = _call_backward(node, grads)
+                if node.n_outputs == 1:
+                    if grads[0] is not None:
+                        in_grads = node.backward(grads[0])
+                else:
+                    in_grads = node.backward(*grads)
+                if in_grads is not None and len(in_grads) != len(edges):
+                    raise RuntimeError(f"{node.name()} returned {len(in_grads)} gradients, expected {len(edges)}")
                 if not retain_graph:
                     node.release()
-            for i, edge in enumerate(node.next_edges):
+            for i, edge in enumerate(edges):
                 if edge is None:
                     continue
                 nxt = edge[0]
                 if in_grads is not None:
                     g = in_grads[i]
                     if g is not None:
-                        _add_to_buffer(buffers, nxt, edge[1], g)
+                        buf = buffers.get(nxt)
+                        if buf is None:
+                            buf = buffers[nxt] = [None] * nxt.n_outputs
+                        old = buf[edge[1]]
+                        buf[edge[1]] = g if old is None else old + g
                 left = deps[nxt] - 1
                 deps[nxt] = left
-                if left == 0:
+                if not left:
                     ready.append(nxt)
     finally:
         _grad_state.enabled = prev
@@ -132,15 +143,3 @@ def _run_pre_hooks(node, grads):
                 if result is not None:
                     grads[nr] = result
     return grads
-
-
-def _call_backward(node, grads):
-    if node.n_outputs == 1:
-        if grads[0] is None:
-            return None
-        out = node.backward(grads[0])
-    else:
-        out = node.backward(*grads)
-    if len(out) != len(node.next_edges):
-        raise RuntimeError(f"{node.name()} returned {len(out)} gradients, expected {len(node.next_edges)}")
-    return out

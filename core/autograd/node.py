@@ -36,7 +36,7 @@ class Node:
     def save_for_backward(self, *tensors) -> None:
         """Keep `tensors` (or None) for backward; in-place changes before backward are detected."""
         self._saved = tensors
-        self._saved_versions = tuple(t._version[0] if t is not None else 0 for t in tensors)
+        self._saved_versions = [t._version[0] if t is not None else 0 for t in tensors]
 
     @property
     def saved_tensors(self) -> tuple:
@@ -104,38 +104,26 @@ class Op(Node):
     @classmethod
     def apply(cls, *inputs, **params):
         node = cls()
-        record = False
-        src = None
-        needs = []
-        for t in inputs:
-            if isinstance(t, Tensor):
-                if src is None:
-                    src = t
-                r = t._rg
-                record = record or r
-                needs.append(r)
-            else:
-                needs.append(False)
-        if record and _grad_state.enabled:
-            node.needs_input_grad = needs
-        else:
-            record = False
+        src = inputs[0]
+        if not isinstance(src, Tensor):
+            src = next(t for t in inputs if isinstance(t, Tensor))
         node.bk = src._bk
         node.device = src._device
+        needs = None
+        if _grad_state.enabled:
+            needs = [isinstance(t, Tensor) and t._rg for t in inputs]
+            if True in needs:
+                node.needs_input_grad = needs
+            else:
+                needs = None
         try:
             data = node.forward(*inputs, **params)
         except (ValueError, TypeError, IndexError) as exc:
             raise node.error(inputs, exc) from exc
         out = _wrap(data, node.bk, node.device)
-        if record:
-            edges = []
-            for t in inputs:
-                if isinstance(t, Tensor) and t._rg:
-                    fn = t._grad_fn
-                    edges.append((fn, t._output_nr) if fn is not None else (t._accumulator(), 0))
-                else:
-                    edges.append(None)
-            node.next_edges = edges
+        if needs is not None:
+            node.next_edges = [((t._grad_fn, t._output_nr) if t._grad_fn is not None else _leaf_edge(t))
+                               if n else None for t, n in zip(inputs, needs)]
             out._grad_fn = node
             out._rg = True
             if cls.save_output:
@@ -176,6 +164,12 @@ class AccumulateGrad(Node):
             t._grad = current + grad
         else:
             current._bk.add(current._data, grad._data, out=current._data)
+
+
+def _leaf_edge(tensor) -> tuple:
+    ref = tensor._accum_ref
+    node = ref() if ref is not None else None
+    return (node if node is not None else accumulator_of(tensor), 0)
 
 
 def accumulator_of(tensor) -> AccumulateGrad:

@@ -550,8 +550,21 @@ class Tanh(Op):
         return self.bk.tanh(a._data)
 
     def backward(self, g):
-        out = self.saved_output()
-        return (g * (1.0 - out * out),)
+        return (TanhBackward.apply(g, self.saved_output()),)
+
+
+class TanhBackward(Op):
+    """g * (1 - out**2) as one node (a backend kernel), differentiable in g and out."""
+
+    def forward(self, g, out):
+        if self.needs_input_grad:
+            self.save_for_backward(g, out)
+        return self.bk.tanh_backward(g._data, out._data)
+
+    def backward(self, gg):
+        g, out = self.saved_tensors
+        ng, no = self.needs_input_grad
+        return (TanhBackward.apply(gg, out) if ng else None, gg * g * out * -2.0 if no else None)
 
 
 class Sigmoid(Op):
@@ -561,8 +574,21 @@ class Sigmoid(Op):
         return self.bk.sigmoid(a._data)
 
     def backward(self, g):
-        out = self.saved_output()
-        return (g * out * (1.0 - out),)
+        return (SigmoidBackward.apply(g, self.saved_output()),)
+
+
+class SigmoidBackward(Op):
+    """g * out * (1 - out) as one node (a backend kernel), differentiable in g and out."""
+
+    def forward(self, g, out):
+        if self.needs_input_grad:
+            self.save_for_backward(g, out)
+        return self.bk.sigmoid_backward(g._data, out._data)
+
+    def backward(self, gg):
+        g, out = self.saved_tensors
+        ng, no = self.needs_input_grad
+        return (SigmoidBackward.apply(gg, out) if ng else None, gg * g * (1.0 - out * 2.0) if no else None)
 
 
 class Relu(Op):
