@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness import load_torch, median_time, report
+from harness import compare, load_torch, report
 
 import numpy as np
 
@@ -64,28 +64,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer steps (smoke test)")
     args = parser.parse_args()
-    steps = 5 if args.quick else 50
+    n, gemm_n, rounds = (5, 2, 1) if args.quick else (50, 10, 5)
     import ember
 
     torch = load_torch()
     rng = np.random.default_rng(0)
     x16 = rng.standard_normal(16).astype(np.float32)
     c16 = (rng.standard_normal(16) * 0.1 + 1).astype(np.float32)
-    res = {}
-    res["ember"] = median_time(w3_step(ember, ember.tensor(x16, requires_grad=True), ember.tensor(c16)), 5, steps) / 100 * 1e6
+    steps = {"ember": w3_step(ember, ember.tensor(x16, requires_grad=True), ember.tensor(c16))}
     if torch is not None:
-        res["torch"] = median_time(w3_step(torch, torch.tensor(x16, requires_grad=True), torch.tensor(c16)), 5, steps) / 100 * 1e6
-    report("W3 per-op overhead (fwd+bwd)", "us/op", res, "torch")
+        steps["torch"] = w3_step(torch, torch.tensor(x16, requires_grad=True), torch.tensor(c16))
+    report("W3 per-op overhead (fwd+bwd)", "us/op", compare(steps, 5, n, rounds), ("torch",), scale=1e6 / 100)
 
     x = rng.standard_normal((1024, 1024)).astype(np.float32)
     ws = [(rng.standard_normal((1024, 1024)) / 32).astype(np.float32) for _ in range(4)]
-    gsteps = 2 if args.quick else 10
-    res = {"numpy": median_time(w4_numpy(x, ws), 2, gsteps) * 1e3}
-    res["ember"] = median_time(w4_step(ember, ember.tensor(x), [ember.tensor(w, requires_grad=True) for w in ws]), 2, gsteps) * 1e3
+    steps = {"numpy": w4_numpy(x, ws),
+             "ember": w4_step(ember, ember.tensor(x), [ember.tensor(w, requires_grad=True) for w in ws])}
     if torch is not None:
-        res["torch"] = median_time(w4_step(torch, torch.tensor(x), [torch.tensor(w, requires_grad=True) for w in ws]), 2, gsteps) * 1e3
-    report("W4 GEMM chain fwd+bwd", "ms/step", res, "numpy")
-
+        steps["torch"] = w4_step(torch, torch.tensor(x), [torch.tensor(w, requires_grad=True) for w in ws])
+    report("W4 GEMM chain fwd+bwd", "ms/step", compare(steps, 2, gemm_n, rounds), ("numpy", "torch"), scale=1e3)
 
 if __name__ == "__main__":
     main()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 
 from harness import load_torch, median_time, report
 
@@ -50,23 +49,24 @@ def _cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def measure(loaders: dict, steps: int) -> tuple[dict[str, float], dict[str, float]]:
-    """Batches per second and CPU seconds per epoch (main process and workers) of each loader.
+def measure(loaders: dict, rounds: int) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """Per round: seconds of one epoch of each loader, and CPU seconds of it (main process and workers).
 
-    One warm-up epoch each, then `steps` rounds of one epoch per framework, alternating so that
-    background load on the machine hits every framework alike; medians are reported.
+    One warm-up epoch each, then `rounds` rounds of one epoch per framework, alternating so that
+    background load on the machine hits every framework alike.
     """
     for loader in loaders.values():
         epoch(loader)()
-    times = {fw: [] for fw in loaders}
-    cpu = {fw: [] for fw in loaders}
-    for _ in range(steps):
+    times, cpu = [], []
+    for _ in range(rounds):
+        t, c = {}, {}
         for fw, loader in loaders.items():
             start = _cpu_seconds()
-            times[fw].append(median_time(epoch(loader), 0, 1))
-            cpu[fw].append(_cpu_seconds() - start)
-    rates = {fw: len(loaders[fw]) / statistics.median(ts) for fw, ts in times.items()}
-    return rates, {fw: statistics.median(cs) for fw, cs in cpu.items()}
+            t[fw] = median_time(epoch(loader), 0, 1)
+            c[fw] = _cpu_seconds() - start
+        times.append(t)
+        cpu.append(c)
+    return times, cpu
 
 
 def main() -> None:
@@ -87,16 +87,16 @@ def main() -> None:
         datasets["torch"] = (tdata, tdata.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)))
 
     loaders = {fw: data.DataLoader(ds, batch_size=BATCH, shuffle=True) for fw, (data, ds) in datasets.items()}
-    rates, _ = measure(loaders, 1 if args.quick else 7)
-    report("W5 DataLoader epoch, num_workers=0 (higher is better)", "batches/s", rates, "torch")
+    times, _ = measure(loaders, 1 if args.quick else 7)
+    report(f"W5 DataLoader epoch of {len(loaders['ember'])} batches, num_workers=0", "s", times, ("torch",))
 
     loaders = {
         fw: data.DataLoader(Normalized(ds), batch_size=BATCH, shuffle=True, num_workers=2)
         for fw, (data, ds) in datasets.items()
     }
-    rates, cpu = measure(loaders, 1 if args.quick else 5)
-    report("W6 DataLoader epoch, num_workers=2, per-sample transform (higher is better)", "batches/s", rates, "torch")
-    report("W6 CPU per epoch, main process + workers (lower is better)", "s", cpu, "torch")
+    times, cpu = measure(loaders, 1 if args.quick else 5)
+    report("W6 DataLoader epoch, num_workers=2, per-sample transform", "s", times, ("torch",))
+    report("W6 CPU seconds per epoch, main process + workers", "s", cpu, ("torch",))
 
 
 if __name__ == "__main__":

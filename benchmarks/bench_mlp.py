@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from harness import load_torch, median_time, report
+from harness import compare, load_torch, report
 
 import numpy as np
 
@@ -73,21 +73,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer steps (smoke test)")
     args = parser.parse_args()
-    warmup, steps = (2, 5) if args.quick else (5, 50)
+    warmup, n, rounds = (2, 5, 1) if args.quick else (5, 30, 5)
     import ember
 
     torch = load_torch()
     rng = np.random.default_rng(0)
     x = rng.standard_normal((128, 784)).astype(np.float32)
     y = rng.integers(0, 10, 128)
-    res = {"numpy": median_time(numpy_step(x, y), warmup, steps) * 1e3}
-    res["ember"] = median_time(framework_step(ember, ember.tensor(x), ember.tensor(y)), warmup, steps) * 1e3
+    steps = {"numpy": numpy_step(x, y), "ember": framework_step(ember, ember.tensor(x), ember.tensor(y))}
     if torch is not None:
-        res["torch"] = median_time(framework_step(torch, torch.tensor(x), torch.tensor(y)), warmup, steps) * 1e3
-    report("W1 MLP train step", "ms/step", res, "numpy")
-    if torch is not None:
-        print(f"W1 ember / torch: {res['ember'] / res['torch']:.2f}x")
-
+        steps["torch"] = framework_step(torch, torch.tensor(x), torch.tensor(y))
+    report("W1 MLP train step", "ms/step", compare(steps, warmup, n, rounds), ("numpy", "torch"), scale=1e3)
 
 if __name__ == "__main__":
     main()

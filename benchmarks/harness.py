@@ -1,7 +1,8 @@
 """Shared timing helpers for the benchmark scripts: ember and PyTorch measured in one process.
 
 Threads are pinned to 2 before numpy or torch is imported, as in shared/research/performance-anchors.md.
-Every script prints one line per workload: the median time of each framework and the ratio.
+Frameworks are timed in interleaved rounds (the machine is shared and its speed drifts), and a
+workload reports each framework's median over rounds and the median of the per-round ratios.
 """
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def median_time(step: Callable[[], object], warmup: int, steps: int) -> float:
     return statistics.median(times)
 
 
+def compare(steps: dict[str, Callable[[], object]], warmup: int, n: int, rounds: int = 5) -> list[dict[str, float]]:
+    """Time every step function in `rounds` interleaved rounds; one {name: median seconds} per round."""
+    results = []
+    for _ in range(rounds):
+        results.append({name: median_time(step, warmup, n) for name, step in steps.items()})
+    return results
+
+
 def load_torch():
     """Return the torch module pinned to 2 threads, or None when it is not installed."""
     try:
@@ -37,11 +46,11 @@ def load_torch():
     return torch
 
 
-def report(name: str, unit: str, results: dict[str, float], baseline: str) -> None:
-    """Print one workload's results and each one's ratio to `baseline` (lower is better)."""
-    base = results.get(baseline)
-    cells = []
-    for fw, value in results.items():
-        ratio = f" ({value / base:.2f}x {baseline})" if base and fw != baseline else ""
-        cells.append(f"{fw} {value:.3f} {unit}{ratio}")
-    print(f"{name}: " + "; ".join(cells), flush=True)
+def report(name: str, unit: str, rounds: list[dict[str, float]], baselines: tuple[str, ...], scale: float = 1.0) -> None:
+    """Print each framework's median over rounds (times `scale`, in `unit`) and its median ratio to each baseline."""
+    names = list(rounds[0])
+    cells = [f"{fw} {statistics.median(r[fw] for r in rounds) * scale:.3f} {unit}" for fw in names]
+    ratios = [f"ember/{b} {statistics.median(r['ember'] / r[b] for r in rounds):.2f}x "
+              f"[{min(r['ember'] / r[b] for r in rounds):.2f}-{max(r['ember'] / r[b] for r in rounds):.2f}]"
+              for b in baselines if b in names and "ember" in names]
+    print(f"{name} ({len(rounds)} rounds): " + "; ".join(cells + ratios), flush=True)
