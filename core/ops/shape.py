@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd.function import Function
 from ..autograd.node import Op
-from ..tensor import Tensor, _dim, _wrap
+from ..tensor import Tensor, _dim
 
 
 def dims_tuple(dims, ndim: int, op: str) -> tuple:
@@ -417,9 +417,9 @@ def transfer(a: Tensor, device) -> Tensor:
     return Transfer.apply(a, device=device)
 
 
-def to(a: Tensor, *args, **kwargs) -> Tensor:
-    """`to(dtype)`, `to(device[, dtype])`, `to(tensor)`, with keywords `dtype`, `device`, `copy`, `non_blocking`."""
-    from ..device import as_device, device as device_cls
+def to_args(*args, **kwargs) -> tuple:
+    """(device, dtype, copy) from the arguments of `Tensor.to` / `Module.to`; None where not given."""
+    from ..device import device as device_cls
 
     dev = kwargs.pop("device", None)
     dt = kwargs.pop("dtype", None)
@@ -433,12 +433,20 @@ def to(a: Tensor, *args, **kwargs) -> Tensor:
             dt = arg
         elif isinstance(arg, Tensor):
             dev, dt = arg.device, arg.dtype
-        elif isinstance(arg, (str, device_cls, int)):
-            dev = arg
         elif isinstance(arg, bool):
             copy = arg
+        elif isinstance(arg, (str, device_cls, int)):
+            dev = arg
         else:
             raise TypeError(f"to() received an invalid combination of arguments: {arg!r}")
+    return dev, (None if dt is None else dtypes.as_dtype(dt)), copy
+
+
+def to(a: Tensor, *args, **kwargs) -> Tensor:
+    """`to(dtype)`, `to(device[, dtype])`, `to(tensor)`, with keywords `dtype`, `device`, `copy`, `non_blocking`."""
+    from ..device import as_device
+
+    dev, dt, copy = to_args(*args, **kwargs)
     out = a
     if dev is not None:
         target = as_device(dev)
@@ -447,7 +455,7 @@ def to(a: Tensor, *args, **kwargs) -> Tensor:
     if dt is not None:
         from .elementwise import cast
 
-        out = cast(out, dtypes.as_dtype(dt))
+        out = cast(out, dt)
     if copy and out is a:
         out = clone(a)
     return out

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 from typing import Any, Callable, Iterator
 
-from ... import dtypes
 from ...autograd.grad_mode import no_grad
+from ...ops.shape import to_args
 from ...tensor import Size, Tensor
 from ..parameter import Buffer, Parameter
 from .module_hooks import BackwardHook, RemovableHandle, add_hook
@@ -376,27 +376,8 @@ class Module:
     def to(self, *args, **kwargs) -> Module:
         """Move and/or cast parameters and buffers in place: `to(device)`, `to(dtype)`, `to(device, dtype)`,
         `to(tensor)`. Only floating-point tensors change dtype. Returns self."""
-        from ...device import device as device_cls
-
-        device = kwargs.pop("device", None)
-        dtype = kwargs.pop("dtype", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for arg in args:
-            if isinstance(arg, dtypes.dtype):
-                dtype = arg
-            elif isinstance(arg, Tensor):
-                device, dtype = arg.device, arg.dtype
-            elif isinstance(arg, (str, device_cls, int)) and not isinstance(arg, bool):
-                device = arg
-            elif isinstance(arg, bool):
-                continue
-            else:
-                raise TypeError(f"to() received an invalid combination of arguments: {arg!r}")
+        device, dtype, _ = to_args(*args, **kwargs)
         if dtype is not None:
-            dtype = dtypes.as_dtype(dtype)
             if not dtype.is_floating_point:
                 raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
                                 f"dtype={dtype}")
