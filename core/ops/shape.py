@@ -130,9 +130,11 @@ def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
         _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
         return a
     d0, d1 = _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
+    if d0 == d1:
+        return a
     dims = list(range(n))
     dims[d0], dims[d1] = d1, d0
-    return permute(a, tuple(dims))
+    return _view_of(Permute.apply(a, dims=tuple(dims)), a)
 
 
 def movedim(a: Tensor, source, destination) -> Tensor:

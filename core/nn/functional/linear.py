@@ -23,10 +23,9 @@ class Linear(Op):
     def backward(self, g):
         x, w = self.saved_tensors
         nx, nw, *nb = self.needs_input_grad
-        n_out = g.shape[-1]
-        g2 = g.reshape(-1, n_out)
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         grads = (g.matmul(w) if nx else None,
-                 g2.mT.matmul(x.reshape(-1, x.shape[-1])) if nw else None)
+                 g2.mT.matmul(x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if nw else None)
         return grads + ((g2.sum(0) if nb[0] else None,) if nb else ())
 
 
