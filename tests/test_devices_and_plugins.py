@@ -167,6 +167,10 @@ def test_plugin_layers_losses_and_optimizers_are_found_by_name(make_plugin):
     """)
     assert ember.plugins.get_layer("Doubler").__name__ == "Doubler"
     assert ember.plugins.get_optimizer("Ranger").__name__ == "Ranger"
+    assert ember.nn.Doubler is ember.plugins.get_layer("Doubler")  # reachable like a built-in layer
+    assert ember.optim.Ranger is ember.plugins.get_optimizer("Ranger")
+    with pytest.raises(AttributeError, match="NoSuchLayer"):
+        ember.nn.NoSuchLayer
     with pytest.raises(KeyError, match="available: Doubler"):
         ember.plugins.get_layer("Missing")
 
