@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import pkgutil
 import threading
 import warnings
 
@@ -21,8 +22,21 @@ import pluggy
 from . import hookspecs
 from .registry import BackendRegistrar, Origin, PluginConflictError, PluginError, Registrar
 
-BUILTIN_PLUGINS = ("ember.backends.numpy_backend",)
 ENTRY_POINT_GROUP = "ember"
+
+
+def builtin_plugins() -> list:
+    """The built-in backend plugins: each `ember.backends.*_backend` module that implements
+    `ember_register_backends` (so a new backend is one new module).
+
+    A backend module must not import its array library at import time (cupy may be absent or
+    broken): it imports it inside the backend class.
+    """
+    import ember.backends
+
+    names = sorted(m.name for m in pkgutil.iter_modules(ember.backends.__path__) if m.name.endswith("_backend"))
+    modules = [importlib.import_module(f"ember.backends.{name}") for name in names]
+    return [m for m in modules if hasattr(m, "ember_register_backends")]
 
 
 class EmberPluginWarning(UserWarning):
@@ -59,9 +73,9 @@ class PluginManager:
 
     def _load(self) -> None:
         builtin_dist = f"ember {_ember_version()}"
-        for module_name in BUILTIN_PLUGINS:
-            self.pm.register(importlib.import_module(module_name), name=module_name)
-            self.origins[module_name] = Origin(module_name, builtin_dist)
+        for module in builtin_plugins():
+            self.pm.register(module, name=module.__name__)
+            self.origins[module.__name__] = Origin(module.__name__, builtin_dist)
         if os.environ.get("EMBER_DISABLE_PLUGIN_AUTOLOAD") == "1":
             return
         disabled = {n.strip() for n in os.environ.get("EMBER_DISABLE_PLUGINS", "").split(",") if n.strip()}
