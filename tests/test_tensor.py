@@ -283,3 +283,10 @@ def test_broadcasting_follows_numpy_rules_for_any_shapes(sa, sb):
     out.sum().backward()
     assert ta.grad.shape == tuple(sa) and tb.grad.shape == tuple(sb)
     assert ta.grad.sum().item() == pytest.approx(np.prod(expected))
+
+
+def test_numpy_scalars_combine_like_python_numbers(device):
+    t = ember.ones(2, device=device)
+    assert (t * np.float64(2.0)).dtype is ember.float32 and (t * np.float64(2.0)).tolist() == [2, 2]
+    assert (np.float32(3) * t).tolist() == [3, 3] and (t + np.array(1.5)).tolist() == [2.5, 2.5]
+    assert (ember.ones(2, dtype=ember.int64, device=device) * np.int32(3)).dtype is ember.int64

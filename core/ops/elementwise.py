@@ -14,6 +14,7 @@ from ..autograd.node import Op
 from ..tensor import Tensor, _wrap
 
 _INT64 = dtypes.int64
+_PY_SCALARS = (int, float, bool)
 
 
 def _device_error(op: str, a: Tensor, b: Tensor) -> RuntimeError:
@@ -33,6 +34,8 @@ def _operands(a: Tensor, b, op: str):
             if b._dtype is not dt:
                 b = cast(b, dt)
         return a, b
+    if b.__class__ not in _PY_SCALARS and getattr(b, "ndim", None) == 0 and hasattr(b, "item"):
+        b = b.item()  # a numpy scalar or 0-d array: treated as the Python number it holds (weak)
     k = dtypes.scalar_kind(b)
     if k > a._dtype._kind:
         a = cast(a, dtypes.get_default_dtype() if k == 2 else _INT64)
