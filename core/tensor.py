@@ -12,13 +12,13 @@ from . import dtypes
 _new = object.__new__
 
 
-def _wrap(data, bk, device):
-    """A new tensor (no graph) around native array `data`."""
+def _wrap(data, bk, device, dtype=None):
+    """A new tensor (no graph) around native array `data`; `dtype` when the caller knows it."""
     t = _new(Tensor)
     t._data = data
     t._bk = bk
     t._device = device
-    t._dtype = bk.dtype_of(data)
+    t._dtype = bk.dtype_of(data) if dtype is None else dtype
     t._version = [0]
     return t
 

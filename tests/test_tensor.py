@@ -290,3 +290,15 @@ def test_numpy_scalars_combine_like_python_numbers(device):
     assert (t * np.float64(2.0)).dtype is ember.float32 and (t * np.float64(2.0)).tolist() == [2, 2]
     assert (np.float32(3) * t).tolist() == [3, 3] and (t + np.array(1.5)).tolist() == [2.5, 2.5]
     assert (ember.ones(2, dtype=ember.int64, device=device) * np.int32(3)).dtype is ember.int64
+
+
+@pytest.mark.parametrize("dtype", [ember.float16, ember.float32, ember.float64, ember.int32, ember.int64, ember.uint8])
+def test_the_dtype_recorded_on_results_matches_the_backend_array(dtype, device):
+    a = ember.ones(2, 3, dtype=dtype, device=device)
+    b = ember.full((2, 3), 2, dtype=dtype, device=device)
+    results = [a + b, a - b, a * b, a + 1, 3 - a, a * 2, a.relu(), a @ b.T, a.reshape(3, 2), a.T, a[0],
+               a.unsqueeze(0).expand(2, 2, 3), a.abs(), a / b, a / 2, 2 / b, a.sum(0), a.float().mean()]
+    if dtype.is_floating_point:
+        results += [a.exp(), a.tanh(), a.sigmoid(), a.log(), a.sqrt(), -a, a.mean(0)]
+    for r in results:
+        assert r.dtype is r._bk.dtype_of(r._data), r

@@ -82,26 +82,19 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     try:
         while ready:
             node = ready.pop()
-            grads = buffers.pop(node, None)
-            if captures is not None and grads is not None:
-                for nr, g in enumerate(grads):
-                    for i in captures.get((node, nr), ()):
-                        results[i] = g
-            if node._pre_hooks is not None and grads is not None:
-                grads = _run_pre_hooks(node, grads)
+            single = node.n_outputs == 1
+            grad = buffers.pop(node, None)  # the gradient (one output) or a list of them
+            if grad is not None and (captures is not None or node._pre_hooks is not None):
+                grad = _observe(node, grad, single, captures, results)
             if node.__class__ is AccumulateGrad:
-                if accumulate and grads is not None and grads[0] is not None:
-                    node.accumulate(grads[0], create_graph, stolen)
+                if accumulate and grad is not None:
+                    node.accumulate(grad, create_graph, stolen)
                 continue
             edges = node.next_edges
             in_grads = None
-            if grads is not None and (needed is None or node in needed):
-                if node.n_outputs == 1:
-                    if grads[0] is not None:
-                        in_grads = node.backward(grads[0])
-                else:
-                    in_grads = node.backward(*grads)
-                if in_grads is not None and len(in_grads) != len(edges):
+            if grad is not None and (needed is None or node in needed):
+                in_grads = node.backward(grad) if single else node.backward(*grad)
+                if len(in_grads) != len(edges):
                     raise RuntimeError(f"{node.name()} returned {len(in_grads)} gradients, expected {len(edges)}")
                 if not retain_graph:
                     node.release()
@@ -112,11 +105,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 if in_grads is not None:
                     g = in_grads[i]
                     if g is not None:
-                        buf = buffers.get(nxt)
-                        if buf is None:
-                            buf = buffers[nxt] = [None] * nxt.n_outputs
-                        old = buf[edge[1]]
-                        buf[edge[1]] = g if old is None else old + g
+                        _add_to_buffer(buffers, nxt, edge[1], g)
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if not left:
@@ -127,6 +116,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
 
 
 def _add_to_buffer(buffers: dict, node, nr: int, g) -> None:
+    """Sum `g` into the pending gradient of `node`'s output `nr` (kept bare for one-output nodes)."""
+    if node.n_outputs == 1:
+        old = buffers.get(node)
+        buffers[node] = g if old is None else old + g
+        return
     buf = buffers.get(node)
     if buf is None:
         buf = buffers[node] = [None] * node.n_outputs
@@ -134,12 +128,18 @@ def _add_to_buffer(buffers: dict, node, nr: int, g) -> None:
     buf[nr] = g if old is None else old + g
 
 
-def _run_pre_hooks(node, grads):
-    grads = list(grads)
-    for nr, hooks in node._pre_hooks.items():
-        for hook in hooks:
-            if grads[nr] is not None:
-                result = hook(grads[nr])
-                if result is not None:
-                    grads[nr] = result
-    return grads
+def _observe(node, grad, single: bool, captures, results):
+    """Record gradients that `autograd.grad` asked for and run tensor hooks; returns the (new) gradient."""
+    grads = [grad] if single else grad
+    if captures is not None:
+        for nr, g in enumerate(grads):
+            for i in captures.get((node, nr), ()):
+                results[i] = g
+    if node._pre_hooks is not None:
+        for nr, hooks in node._pre_hooks.items():
+            for hook in hooks:
+                if grads[nr] is not None:
+                    result = hook(grads[nr])
+                    if result is not None:
+                        grads[nr] = result
+    return grads[0] if single else grads

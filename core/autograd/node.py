@@ -100,6 +100,8 @@ class Op(Node):
     """
 
     save_output = False
+    #: True when the output always has the dtype of the first tensor input (skips asking the backend)
+    keeps_dtype = False
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -109,21 +111,29 @@ class Op(Node):
             src = next(t for t in inputs if isinstance(t, Tensor))
         node.bk = src._bk
         node.device = src._device
-        needs = None
+        edges = None
         if _grad_state.enabled:
-            needs = [isinstance(t, Tensor) and t._rg for t in inputs]
+            # one pass: which inputs need a gradient, and the graph edge of each that does
+            needs, edges = [], []
+            for t in inputs:
+                if isinstance(t, Tensor) and t._rg:
+                    fn = t._grad_fn
+                    edges.append((fn, t._output_nr) if fn is not None else _leaf_edge(t))
+                    needs.append(True)
+                else:
+                    edges.append(None)
+                    needs.append(False)
             if True in needs:
                 node.needs_input_grad = needs
             else:
-                needs = None
+                edges = None
         try:
             data = node.forward(*inputs, **params)
         except (ValueError, TypeError, IndexError) as exc:
             raise node.error(inputs, exc) from exc
-        out = _wrap(data, node.bk, node.device)
-        if needs is not None:
-            node.next_edges = [((t._grad_fn, t._output_nr) if t._grad_fn is not None else _leaf_edge(t))
-                               if n else None for t, n in zip(inputs, needs)]
+        out = _wrap(data, node.bk, node.device, src._dtype if cls.keeps_dtype else None)
+        if edges is not None:
+            node.next_edges = edges
             out._grad_fn = node
             out._rg = True
             if cls.save_output:

@@ -88,6 +88,8 @@ def cast(a: Tensor, dtype) -> Tensor:
 
 # ---- binary tensor-tensor ops --------------------------------------------------------------
 class Add(Op):
+    keeps_dtype = True
+
     def forward(self, a, b):
         if self.needs_input_grad:
             self.shapes = (a._data.shape, b._data.shape)
@@ -100,6 +102,8 @@ class Add(Op):
 
 
 class Sub(Op):
+    keeps_dtype = True
+
     def forward(self, a, b):
         if self.needs_input_grad:
             self.shapes = (a._data.shape, b._data.shape)
@@ -112,6 +116,8 @@ class Sub(Op):
 
 
 class Mul(Op):
+    keeps_dtype = True
+
     def forward(self, a, b):
         if self.needs_input_grad:
             na, nb = self.needs_input_grad
@@ -127,6 +133,8 @@ class Mul(Op):
 
 
 class Div(Op):
+    keeps_dtype = True
+
     def forward(self, a, b):
         if self.needs_input_grad:
             self.shapes = (a._data.shape, b._data.shape)
@@ -194,6 +202,8 @@ def _split_ties(g, a_wins, tie, needs, shapes):
 
 # ---- binary ops with a Python number -------------------------------------------------------
 class AddScalar(Op):
+    keeps_dtype = True
+
     def forward(self, a, s):
         return self.bk.add(a._data, s)
 
@@ -202,6 +212,8 @@ class AddScalar(Op):
 
 
 class SubScalar(Op):  # a - s
+    keeps_dtype = True
+
     def forward(self, a, s):
         return self.bk.sub(a._data, s)
 
@@ -210,6 +222,8 @@ class SubScalar(Op):  # a - s
 
 
 class RSubScalar(Op):  # s - a
+    keeps_dtype = True
+
     def forward(self, a, s):
         return self.bk.sub(s, a._data)
 
@@ -218,6 +232,8 @@ class RSubScalar(Op):  # s - a
 
 
 class MulScalar(Op):
+    keeps_dtype = True
+
     def forward(self, a, s):
         self.s = s
         return self.bk.mul(a._data, s)
@@ -227,6 +243,8 @@ class MulScalar(Op):
 
 
 class DivScalar(Op):  # a / s
+    keeps_dtype = True
+
     def forward(self, a, s):
         self.s = s
         return self.bk.div(a._data, s)
@@ -236,6 +254,8 @@ class DivScalar(Op):  # a / s
 
 
 class RDivScalar(Op):  # s / a
+    keeps_dtype = True
+
     save_output = True
 
     def forward(self, a, s):
@@ -451,6 +471,8 @@ class ZeroGrad(Op):
 
 # ---- unary ---------------------------------------------------------------------------------
 class Neg(Op):
+    keeps_dtype = True
+
     def forward(self, a):
         return self.bk.neg(a._data)
 
@@ -459,6 +481,8 @@ class Neg(Op):
 
 
 class Exp(Op):
+    keeps_dtype = True
+
     save_output = True
 
     def forward(self, a):
@@ -469,6 +493,8 @@ class Exp(Op):
 
 
 class Log(Op):
+    keeps_dtype = True
+
     def forward(self, a):
         self.save_for_backward(a)
         return self.bk.log(a._data)
@@ -497,6 +523,8 @@ class Expm1(Op):
 
 
 class Sqrt(Op):
+    keeps_dtype = True
+
     save_output = True
 
     def forward(self, a):
@@ -547,6 +575,8 @@ class Tan(Op):
 
 
 class Tanh(Op):
+    keeps_dtype = True
+
     save_output = True
 
     def forward(self, a):
@@ -558,6 +588,7 @@ class Tanh(Op):
 
 class TanhBackward(Op):
     """g * (1 - out**2) as one node (a backend kernel), differentiable in g and out."""
+    keeps_dtype = True
 
     def forward(self, g, out):
         if self.needs_input_grad:
@@ -571,6 +602,8 @@ class TanhBackward(Op):
 
 
 class Sigmoid(Op):
+    keeps_dtype = True
+
     save_output = True
 
     def forward(self, a):
@@ -582,6 +615,7 @@ class Sigmoid(Op):
 
 class SigmoidBackward(Op):
     """g * out * (1 - out) as one node (a backend kernel), differentiable in g and out."""
+    keeps_dtype = True
 
     def forward(self, g, out):
         if self.needs_input_grad:
@@ -595,6 +629,8 @@ class SigmoidBackward(Op):
 
 
 class Relu(Op):
+    keeps_dtype = True
+
     save_output = True
 
     def forward(self, a):
@@ -606,6 +642,7 @@ class Relu(Op):
 
 class ReluBackward(Op):
     """The ReLU gradient mask; linear in the incoming gradient, so its own backward is itself."""
+    keeps_dtype = True
 
     def forward(self, g, out):
         self.out = out
@@ -626,6 +663,8 @@ class Erf(Op):
 
 
 class Abs(Op):
+    keeps_dtype = True
+
     def forward(self, a):
         self.save_for_backward(a)
         return self.bk.abs(a._data)

@@ -100,6 +100,8 @@ def _int_or_none(v):
 
 
 class GetItem(Op):
+    keeps_dtype = True
+
     def forward(self, a, key, basic):
         self.in_shape, self.key, self.basic = a._data.shape, key, basic
         return self.bk.getitem(a._data, key)

@@ -9,6 +9,8 @@ from .shape import reshape, unsqueeze
 
 
 class MatMul(Op):
+    keeps_dtype = True
+
     def forward(self, a, b):
         na, nb = self.needs_input_grad or (False, False)
         self.shapes = (a._data.shape, b._data.shape)

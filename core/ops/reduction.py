@@ -61,6 +61,8 @@ def sum(a: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
 
 
 class Mean(Op):
+    keeps_dtype = True
+
     def forward(self, a, axes, keepdim):
         self.in_shape, self.axes, self.keepdim = a._data.shape, axes, keepdim
         self.n = _count(self.in_shape, axes)

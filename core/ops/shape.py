@@ -23,6 +23,8 @@ def _view_of(out: Tensor, base: Tensor) -> Tensor:
 
 
 class Reshape(Op):
+    keeps_dtype = True
+
     def forward(self, a, shape):
         self.in_shape = a._data.shape
         return self.bk.reshape(a._data, shape)
@@ -100,6 +102,8 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
 
 
 class Permute(Op):
+    keeps_dtype = True
+
     def forward(self, a, dims):
         self.dims = dims
         return self.bk.transpose(a._data, dims)
@@ -150,6 +154,8 @@ def movedim(a: Tensor, source, destination) -> Tensor:
 
 
 class Expand(Op):
+    keeps_dtype = True
+
     def forward(self, a, shape):
         self.in_shape = a._data.shape
         return self.bk.broadcast_to(a._data, shape)
@@ -187,6 +193,8 @@ def expand(a: Tensor, sizes) -> Tensor:
 
 
 class SumToSize(Op):
+    keeps_dtype = True
+
     def forward(self, a, shape):
         self.in_shape = a._data.shape
         lead = a.ndim - len(shape)

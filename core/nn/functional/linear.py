@@ -9,6 +9,7 @@ __all__ = ["linear", "bilinear"]
 
 class Linear(Op):
     """x @ w.T (+ b) in one node; the weight gradient comes out as one row-major GEMM, g.T @ x."""
+    keeps_dtype = True
 
     def forward(self, x, w, *bias):
         if self.needs_input_grad:
