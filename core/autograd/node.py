@@ -22,8 +22,11 @@ class Node:
     _released = False
     _pre_hooks = None  # {output_nr: [hook, ...]}: Tensor.register_hook / retain_grad on non-leaves
 
+    #: the op name in `grad_fn` reprs when it differs from the class name (PyTorch's: "Mul" for MulScalar)
+    op_name: str | None = None
+
     def name(self) -> str:
-        return f"{type(self).__name__}Backward0"
+        return f"{self.op_name or type(self).__name__}Backward0"
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"

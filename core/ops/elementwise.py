@@ -202,6 +202,7 @@ def _split_ties(g, a_wins, tie, needs, shapes):
 
 # ---- binary ops with a Python number -------------------------------------------------------
 class AddScalar(Op):
+    op_name = "Add"
     keeps_dtype = True
 
     def forward(self, a, s):
@@ -212,6 +213,7 @@ class AddScalar(Op):
 
 
 class SubScalar(Op):  # a - s
+    op_name = "Sub"
     keeps_dtype = True
 
     def forward(self, a, s):
@@ -222,6 +224,7 @@ class SubScalar(Op):  # a - s
 
 
 class RSubScalar(Op):  # s - a
+    op_name = "Rsub"
     keeps_dtype = True
 
     def forward(self, a, s):
@@ -232,6 +235,7 @@ class RSubScalar(Op):  # s - a
 
 
 class MulScalar(Op):
+    op_name = "Mul"
     keeps_dtype = True
 
     def forward(self, a, s):
@@ -243,6 +247,7 @@ class MulScalar(Op):
 
 
 class DivScalar(Op):  # a / s
+    op_name = "Div"
     keeps_dtype = True
 
     def forward(self, a, s):
@@ -254,6 +259,7 @@ class DivScalar(Op):  # a / s
 
 
 class RDivScalar(Op):  # s / a
+    op_name = "Div"
     keeps_dtype = True
 
     save_output = True
@@ -268,6 +274,7 @@ class RDivScalar(Op):  # s / a
 
 
 class PowScalar(Op):  # a ** s
+    op_name = "Pow"
     def forward(self, a, s):
         self.s = s
         self.save_for_backward(a)
@@ -284,6 +291,7 @@ class PowScalar(Op):  # a ** s
 
 
 class RPowScalar(Op):  # s ** a
+    op_name = "Pow"
     save_output = True
 
     def forward(self, a, s):
@@ -450,6 +458,7 @@ def remainder(a: Tensor, b) -> Tensor:
 
 
 class RemainderScalar(Op):
+    op_name = "Remainder"
     def forward(self, a, s):
         return self.bk.remainder(a._data, s)
 
