@@ -136,8 +136,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __hash__(self) -> int:
-        return id(self)
+    __hash__ = object.__hash__  # identity, as PyTorch (== is elementwise); the C slot keeps dict lookups fast
 
     # ---- conversion ----------------------------------------------------------------------
     def numpy(self, *, force: bool = False):
