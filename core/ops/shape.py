@@ -10,7 +10,7 @@ from ..tensor import Tensor, _dim
 def dims_tuple(dims, ndim: int, op: str) -> tuple:
     """Normalise an int or sequence of dims to a tuple of non-negative ints."""
     if isinstance(dims, int):
-        dims = (dims,)
+        return (_dim(dims, ndim, op),)
     out = tuple(_dim(int(d), ndim, op) for d in dims)
     if len(set(out)) != len(out):
         raise RuntimeError(f"{op}: dim {list(dims)} appears multiple times in the list of dims")
