@@ -204,3 +204,13 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
             q = q.T
         tensor.copy_(_tensor(q.reshape(tensor.shape) * gain, dtype=tensor.dtype, device=tensor.device))
     return tensor
+
+
+def _layer_default_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default for Linear and Conv: weight from kaiming_uniform_(a=sqrt(5)), bias from
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (zeros when fan_in is 0)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound)

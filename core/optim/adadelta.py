@@ -43,11 +43,7 @@ class Adadelta(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, rho, eps, weight_decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                state = self.state[p]
+            for p, grad, state in self._with_grads(group):
                 if len(state) == 0:
                     state["step"] = new_step_state()
                     state["square_avg"] = creation.zeros_like(p)

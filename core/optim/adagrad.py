@@ -54,11 +54,7 @@ class Adagrad(Optimizer):
         loss = self._closure_loss(closure)
         for group in self.param_groups:
             lr, lr_decay, eps, weight_decay = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                state = self.state[p]
+            for p, grad, state in self._with_grads(group):
                 step = advance_step(state)
                 if group["maximize"]:
                     grad = -grad

@@ -58,11 +58,7 @@ class Adam(Optimizer):
             beta1, beta2 = group["betas"]
             lr, eps, weight_decay, amsgrad = group["lr"], group["eps"], group["weight_decay"], group["amsgrad"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                state = self.state[p]
+            for p, grad, state in self._with_grads(group):
                 if len(state) == 0:
                     state["step"] = new_step_state()
                     state["exp_avg"] = creation.zeros_like(p)

@@ -40,11 +40,7 @@ class Adamax(Optimizer):
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                state = self.state[p]
+            for p, grad, state in self._with_grads(group):
                 if len(state) == 0:
                     state["step"] = new_step_state()
                     state["exp_avg"] = creation.zeros_like(p)

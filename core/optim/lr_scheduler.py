@@ -131,6 +131,12 @@ class _LambdaState:
 
     lr_lambdas: list
 
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        self.optimizer = optimizer
+        self._init_lambdas(optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
     def _init_lambdas(self, optimizer: Optimizer, lr_lambda) -> None:
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != len(optimizer.param_groups):
@@ -160,12 +166,6 @@ class _LambdaState:
 class LambdaLR(_LambdaState, LRScheduler):
     """lr = initial_lr * lr_lambda(epoch), with one function or one per parameter group."""
 
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-                 last_epoch: int = -1) -> None:
-        self.optimizer = optimizer
-        self._init_lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
     def get_lr(self) -> list[float]:
         self._warn_if_called_directly()
         return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
@@ -173,12 +173,6 @@ class LambdaLR(_LambdaState, LRScheduler):
 
 class MultiplicativeLR(_LambdaState, LRScheduler):
     """Multiply each group's lr by lr_lambda(epoch) at every step (from epoch 1 on)."""
-
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-                 last_epoch: int = -1) -> None:
-        self.optimizer = optimizer
-        self._init_lambdas(optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
         self._warn_if_called_directly()

@@ -48,11 +48,7 @@ class NAdam(Optimizer):
             beta1, beta2 = group["betas"]
             lr, eps, weight_decay, momentum_decay = group["lr"], group["eps"], group["weight_decay"], \
                 group["momentum_decay"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                state = self.state[p]
+            for p, grad, state in self._with_grads(group):
                 if len(state) == 0:
                     state["step"] = new_step_state()
                     state["mu_product"] = creation.ones((), dtype=scalar_dtype(), device="cpu")

@@ -177,6 +177,13 @@ class Optimizer:
                         g.requires_grad_(False)
                     g.zero_()
 
+    def _with_grads(self, group: dict):
+        """(param, grad, state) for each parameter of `group` that has a gradient."""
+        for p in group["params"]:
+            grad = p._grad
+            if grad is not None:
+                yield p, grad, self.state[p]
+
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; `closure` re-evaluates the model and returns the loss."""
         raise NotImplementedError(f"{type(self).__name__} does not implement step(); subclasses of "

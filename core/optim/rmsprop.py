@@ -51,11 +51,7 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
             weight_decay, centered = group["weight_decay"], group["centered"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                state = self.state[p]
+            for p, grad, state in self._with_grads(group):
                 if len(state) == 0:
                     state["step"] = new_step_state()
                     state["square_avg"] = creation.zeros_like(p)

@@ -1,7 +1,6 @@
 """Convolution layers: `Conv1d`, `Conv2d`, `ConvTranspose1d`, `ConvTranspose2d`."""
 from __future__ import annotations
 
-import math
 
 from ...creation import empty
 from ...tensor import Tensor
@@ -65,12 +64,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self) -> None:
         """weight from kaiming_uniform_(a=sqrt(5)), bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as PyTorch."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init._layer_default_(self.weight, self.bias)
 
     def extra_repr(self) -> str:
         n = self._dims

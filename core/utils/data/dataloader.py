@@ -1,6 +1,7 @@
 """``DataLoader``: batches from a dataset, in the main process or in worker processes."""
 from __future__ import annotations
 
+import abc
 import atexit
 import itertools
 import math
@@ -279,7 +280,7 @@ class DataLoader:
             )
 
 
-class _BaseDataLoaderIter:
+class _BaseDataLoaderIter(abc.ABC):
     def __init__(self, loader: DataLoader) -> None:
         self._dataset = loader.dataset
         self._dataset_kind = loader._dataset_kind
@@ -302,8 +303,9 @@ class _BaseDataLoaderIter:
     def _next_index(self):
         return next(self._sampler_iter)  # StopIteration ends the epoch
 
+    @abc.abstractmethod
     def _next_data(self) -> Any:
-        raise NotImplementedError
+        """The next batch (the single- and multi-process iterators each load it their way)."""
 
     def __next__(self) -> Any:
         return self._next_data()
