@@ -279,6 +279,24 @@ class ArrayBackend(Backend):
             return self._arr(self.xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:]))
         return self._arr(self.xp.matmul(a, b))
 
+    def linear(self, x, weight, bias):
+        lead = x.shape[:-1]
+        out = self.xp.matmul(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]), weight.T)
+        if bias is not None:
+            self.xp.add(out, bias, out=out)
+        return out if len(lead) == 1 else out.reshape(lead + out.shape[-1:])
+
+    def linear_backward(self, grad, x, weight, needs_bias):
+        matmul = self.xp.matmul
+        g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
+        gx = None
+        if weight is not None:
+            gx = matmul(g2, weight)
+            if grad.ndim != 2:
+                gx = gx.reshape(grad.shape[:-1] + weight.shape[1:])
+        gw = None if x is None else matmul(g2.T, x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
+        return gx, gw, g2.sum(0) if needs_bias else None
+
     # ---- convolution and pooling ----
     # Convolutions run as one GEMM over channel-major columns (C*kh*kw, N*Ho*rows): numpy's
     # stacked matmul would run one small GEMM per sample. With stride 1 the columns are built on

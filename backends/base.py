@@ -353,6 +353,22 @@ class Backend(abc.ABC):
     def matmul(self, a: A, b: A) -> A: """matrix product with numpy's matmul rules (batched, broadcast)"""
 
     # ---- optional fused kernels (defaults from primitives) -----------------------------------
+    def linear(self, x: A, weight: A, bias: A | None) -> A:
+        """x @ weight.T (+ bias): x (*, in), weight (out, in), bias (out,) or None; output (*, out)."""
+        out = self.matmul(x, self.transpose(weight, (1, 0)))
+        return out if bias is None else self.add(out, bias, out=out)
+
+    def linear_backward(self, grad: A, x: A | None, weight: A | None,
+                        needs_bias: bool) -> tuple[A | None, A | None, A | None]:
+        """Gradients of `linear` from `grad` (*, out): (grad @ weight if weight is given,
+        grad.T @ x over the flattened leading dims if x is given, grad summed over them if needs_bias)."""
+        g2 = grad if grad.ndim == 2 else self.reshape(grad, (-1, grad.shape[-1]))
+        gx = None if weight is None else self.matmul(grad, weight)
+        gw = None
+        if x is not None:
+            gw = self.matmul(self.transpose(g2, (1, 0)), x if x.ndim == 2 else self.reshape(x, (-1, x.shape[-1])))
+        return gx, gw, self.sum(g2, (0,)) if needs_bias else None
+
     def logsumexp(self, a: A, axis: int, keepdims: bool = False) -> A:
         """log(sum(exp(a))) along `axis`, computed stably."""
         m = self.max(a, axis, True)
@@ -384,9 +400,8 @@ class Backend(abc.ABC):
 
     def log_softmax(self, a: A, axis: int) -> A:
         """a - logsumexp(a) along `axis`, as (a - max) - log(sum(exp(a - max))): exact shifts keep the
-        precision of the result even for logits of magnitude 1e4."""
-        m = self.max(a, axis, True)
-        shifted = self.sub(a, self.where(self.isinf(m), 0.0, m))
+        precision of the result even for logits of magnitude 1e4. A row holding +inf, or only -inf, is NaN."""
+        shifted = self.sub(a, self.max(a, axis, True))
         return self.sub(shifted, self.log(self.sum(self.exp(shifted), axis, True)))
 
     # -- convolution and pooling (2-D, NCHW; 1-D callers add a unit height) --

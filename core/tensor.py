@@ -34,7 +34,7 @@ class Tensor:
     _grad = None
     _grad_fn = None
     _output_nr = 0
-    _accum_ref = None
+    _leaf_edge = None  # (AccumulateGrad, 0) of a leaf that requires grad, once a graph used it
     _hooks = None
     _retains_grad = False
     __array_priority__ = 1000  # numpy defers `ndarray op tensor` to Tensor's reflected operators
@@ -188,10 +188,7 @@ class Tensor:
             return (self._grad_fn, self._output_nr)
         if not self._rg:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        return (accumulator_of(self), 0)
-
-    def _accumulator(self):
-        return accumulator_of(self)
+        return leaf_edge(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set whether autograd records ops on this (leaf) tensor; returns self."""
@@ -590,7 +587,7 @@ def _rebuild(array, device: str, requires_grad: bool) -> Tensor:
     return creation.tensor(array, device=device, requires_grad=requires_grad)
 
 
-from .autograd.node import accumulator_of  # noqa: E402  (modules below import Tensor from here)
+from .autograd.node import leaf_edge  # noqa: E402  (modules below import Tensor from here)
 from . import creation  # noqa: E402
 from .ops import elementwise as ew, indexing as idx, inplace, linalg, reduction as red, shape as shp  # noqa: E402
 from .printing import format_tensor  # noqa: E402

@@ -311,3 +311,14 @@ def test_grad_fn_names_follow_pytorch(device):
     assert (x * 2).grad_fn.name() == "MulBackward0" and (2 - x).grad_fn.name() == "RsubBackward0"
     assert repr((x + x).grad_fn).startswith("<AddBackward0")
     assert (x * x).sum().grad_fn.next_functions[0][0].name() == "MulBackward0"
+
+
+def test_a_leaf_keeps_one_accumulate_grad_node_that_refers_back_to_it_weakly():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    first = (x * 2).sum().grad_fn.next_functions[0][0].next_functions[0][0]
+    second = (x * 3).sum().grad_fn.next_functions[0][0].next_functions[0][0]
+    assert first is second and first.name() == "AccumulateGrad" and first.variable is x
+    y = (x * 2).sum()
+    del x, first, second
+    gc.collect()
+    y.backward()  # the leaf is gone: nothing to accumulate into, and no error

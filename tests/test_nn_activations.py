@@ -92,6 +92,14 @@ def test_softmax_and_log_softmax_are_stable_for_logits_of_magnitude_1e4(dtype, d
     assert np.isfinite(x.grad.numpy()).all()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_log_softmax_rows_with_positive_infinity_or_only_negative_infinity_are_nan_as_in_pytorch(device):
+    inf = float("inf")
+    lp = F.log_softmax(ember.tensor([[inf, 1.0], [-inf, -inf], [-inf, 0.0]], device=device), dim=1).numpy()
+    assert np.isnan(lp[:2]).all()
+    np.testing.assert_array_equal(lp[2], [-inf, 0.0])
+
+
 # name -> (f(-1e4), f(1e4)) from the formulas' limits
 AT_1E4 = {"softplus": (0.0, 1e4), "logsigmoid": (-1e4, 0.0), "sigmoid": (0.0, 1.0), "silu": (0.0, 1e4),
           "mish": (0.0, 1e4), "elu": (-1.5, 1e4), "celu": (-2.0, 1e4),

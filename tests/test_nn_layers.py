@@ -88,6 +88,7 @@ def test_layer_gradients_for_input_and_parameters_match_finite_differences(name,
 FUNCTIONALS = {
     "linear": (lambda x, w, b: F.linear(x, w, b), [(2, 3), (4, 3), (4,)]),
     "linear_broadcast_bias": (lambda x, w, b: F.linear(x, w, b), [(2, 5, 3), (4, 3), (1,)]),
+    "linear_1d_input_no_bias": (lambda x, w: F.linear(x, w), [(3,), (4, 3)]),
     "bilinear": (F.bilinear, [(2, 3), (2, 4), (5, 3, 4), (5,)]),
     "bilinear_batched": (lambda a, b, w: F.bilinear(a, b, w), [(2, 2, 3), (2, 2, 4), (5, 3, 4)]),
     "batch_norm_train": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), [(4, 3, 2), (3,), (3,)]),
@@ -121,6 +122,25 @@ def test_linear_computes_x_at_weight_transposed_plus_bias(device):
     assert layer.weight.shape == (3, 2) and layer.bias.shape == (3,)
     assert repr(layer) == "Linear(in_features=2, out_features=3, bias=True)"
     assert nn.Linear(2, 3, bias=False).bias is None
+
+
+@pytest.mark.parametrize("x_shape", [(3,), (5, 3), (2, 5, 3)])
+def test_linear_kernels_agree_with_the_backend_defaults(x_shape, device):
+    """base.Backend's linear kernels, built from primitives (what a new backend inherits), match the backend's."""
+    from ember.backends.base import Backend
+    bk = device.backend
+    rng = np.random.default_rng(7)
+    x, w, b = (ember.tensor(rng.standard_normal(s), dtype=F64, device=device)._data for s in (x_shape, (4, 3), (4,)))
+    out = bk.linear(x, w, b)
+    np.testing.assert_allclose(bk.to_numpy(out), bk.to_numpy(Backend.linear(bk, x, w, b)), rtol=1e-12)
+    np.testing.assert_allclose(bk.to_numpy(bk.linear(x, w, None)), rtol=1e-12,
+                               desired=bk.to_numpy(Backend.linear(bk, x, w, None)))
+    g = ember.tensor(rng.standard_normal(out.shape), dtype=F64, device=device)._data
+    for args in ((x, w, True), (None, w, False), (x, None, True)):
+        for fast, default in zip(bk.linear_backward(g, *args), Backend.linear_backward(bk, g, *args)):
+            assert (fast is None) == (default is None)
+            if fast is not None:
+                np.testing.assert_allclose(bk.to_numpy(fast), bk.to_numpy(default), rtol=1e-12)
 
 
 def test_linear_default_init_is_uniform_within_one_over_sqrt_fan_in(device):

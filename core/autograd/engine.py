@@ -82,29 +82,31 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     try:
         while ready:
             node = ready.pop()
-            single = node.n_outputs == 1
             grad = buffers.pop(node, None)  # the gradient (one output) or a list of them
             if grad is not None and (captures is not None or node._pre_hooks is not None):
-                grad = _observe(node, grad, single, captures, results)
+                grad = _observe(node, grad, node.n_outputs == 1, captures, results)
             if node.__class__ is AccumulateGrad:
                 if accumulate and grad is not None:
                     node.accumulate(grad, create_graph, stolen)
                 continue
             edges = node.next_edges
-            in_grads = None
-            if grad is not None and (needed is None or node in needed):
-                in_grads = node.backward(grad) if single else node.backward(*grad)
+            if grad is None or (needed is not None and node not in needed):
+                in_grads = (None,) * len(edges)
+            else:
+                in_grads = node.backward(grad) if node.n_outputs == 1 else node.backward(*grad)
                 if len(in_grads) != len(edges):
                     raise RuntimeError(f"{node.name()} returned {len(in_grads)} gradients, expected {len(edges)}")
                 if not retain_graph:
                     node.release()
-            for i, edge in enumerate(edges):
+            for edge, g in zip(edges, in_grads):
                 if edge is None:
                     continue
                 nxt = edge[0]
-                if in_grads is not None:
-                    g = in_grads[i]
-                    if g is not None:
+                if g is not None:
+                    if nxt.n_outputs == 1:
+                        old = buffers.get(nxt)
+                        buffers[nxt] = g if old is None else old + g
+                    else:
                         _add_to_buffer(buffers, nxt, edge[1], g)
                 left = deps[nxt] - 1
                 deps[nxt] = left

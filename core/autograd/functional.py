@@ -1,7 +1,9 @@
 """`ember.autograd.backward` and `ember.autograd.grad`."""
 from __future__ import annotations
 
-from ..tensor import Tensor
+import math
+
+from ..tensor import Tensor, _wrap
 from .engine import run_backward
 
 
@@ -20,10 +22,12 @@ def _root_grads(outputs: list, grad_outputs: list, create_graph: bool) -> list:
         if not out._rg:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
-            if out.numel() != 1:
+            shape = out._data.shape
+            if math.prod(shape) != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs (got shape "
-                                   f"{list(out.shape)}); pass gradient= with the output's shape")
-            g = out.new_ones(out.shape)
+                                   f"{list(shape)}); pass gradient= with the output's shape")
+            bk = out._bk
+            g = _wrap(bk.full(shape, 1, out._dtype, out._device.index), bk, out._device, out._dtype)
         elif not isinstance(g, Tensor):
             g = out.new_full(out.shape, g)
         else:

@@ -121,7 +121,7 @@ class Op(Node):
             for t in inputs:
                 if isinstance(t, Tensor) and t._rg:
                     fn = t._grad_fn
-                    edges.append((fn, t._output_nr) if fn is not None else _leaf_edge(t))
+                    edges.append((fn, t._output_nr) if fn is not None else t._leaf_edge or leaf_edge(t))
                     needs.append(True)
                 else:
                     edges.append(None)
@@ -150,16 +150,27 @@ class Op(Node):
 
 
 class AccumulateGrad(Node):
-    """The graph's end for a leaf tensor: adds the incoming gradient into `variable.grad`."""
+    """The graph's end for a leaf tensor: adds the incoming gradient into `variable.grad`.
+
+    A leaf keeps one node, shared by every graph it takes part in; the node refers back to the
+    leaf weakly (no reference cycle), so a leaf that nothing else holds gets no gradient.
+    """
 
     def __init__(self, variable) -> None:
-        self.variable = variable
+        self._variable = weakref.ref(variable)
+
+    @property
+    def variable(self):
+        """The leaf tensor (None once it has been freed)."""
+        return self._variable()
 
     def name(self) -> str:
         return "AccumulateGrad"
 
     def accumulate(self, grad, create_graph: bool, stolen: set) -> None:
-        t = self.variable
+        t = self._variable()
+        if t is None:
+            return
         for hook in t._hooks or ():
             result = hook(grad)
             if result is not None:
@@ -179,20 +190,12 @@ class AccumulateGrad(Node):
             current._bk.add(current._data, grad._data, out=current._data)
 
 
-def _leaf_edge(tensor) -> tuple:
-    ref = tensor._accum_ref
-    node = ref() if ref is not None else None
-    return (node if node is not None else accumulator_of(tensor), 0)
-
-
-def accumulator_of(tensor) -> AccumulateGrad:
-    """The (cached) AccumulateGrad node of a leaf tensor; the tensor holds it weakly."""
-    ref = tensor._accum_ref
-    node = ref() if ref is not None else None
-    if node is None:
-        node = AccumulateGrad(tensor)
-        tensor._accum_ref = weakref.ref(node)
-    return node
+def leaf_edge(tensor) -> tuple:
+    """The graph edge `(AccumulateGrad node, 0)` of a leaf tensor, made on first use and kept by the tensor."""
+    edge = tensor._leaf_edge
+    if edge is None:
+        edge = tensor._leaf_edge = (AccumulateGrad(tensor), 0)
+    return edge
 
 
 from ember.tensor import Tensor, _wrap  # noqa: E402  (Tensor's module imports this one first)

@@ -1,29 +1,33 @@
 """`F.linear` and `F.bilinear`."""
 from __future__ import annotations
 
+from ...autograd.grad_mode import state as _grad_state
 from ...autograd.node import Op
-from ...tensor import Tensor
+from ...tensor import Tensor, _wrap
 
 __all__ = ["linear", "bilinear"]
 
 
 class Linear(Op):
-    """x @ w.T (+ b) in one node; the weight gradient comes out as one row-major GEMM, g.T @ x."""
+    """x @ w.T (+ b) in one node and one backend kernel; the weight gradient is one GEMM, g.T @ x."""
     keeps_dtype = True
 
-    def forward(self, x, w, *bias):
-        if self.needs_input_grad:
-            nx, nw = self.needs_input_grad[:2]
-            self.save_for_backward(x if nw else None, w if nx else None)
-        bk = self.bk
-        out = bk.matmul(x._data, bk.transpose(w._data, (1, 0)))
-        if bias:
-            bk.add(out, bias[0]._data, out=out)
-        return out
+    def forward(self, x, w, bias=None):
+        needs = self.needs_input_grad
+        if needs:
+            self.save_for_backward(x if needs[1] else None, w if needs[0] else None)
+        return self.bk.linear(x._data, w._data, None if bias is None else bias._data)
 
     def backward(self, g):
         x, w = self.saved_tensors
         nx, nw, *nb = self.needs_input_grad
+        if not _grad_state.enabled:  # first order: one backend kernel, no graph
+            bk, device, dtype = self.bk, self.device, g._dtype
+            gx, gw, gb = bk.linear_backward(g._data, x._data if nw else None, w._data if nx else None,
+                                            bool(nb) and nb[0])
+            return ((None if gx is None else _wrap(gx, bk, device, dtype),
+                     None if gw is None else _wrap(gw, bk, device, dtype))
+                    + ((None if gb is None else _wrap(gb, bk, device, dtype),) if nb else ()))
         g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
         grads = (g.matmul(w) if nx else None,
                  g2.mT.matmul(x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if nw else None)
@@ -32,10 +36,11 @@ class Linear(Op):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight^T + bias. Shapes: input (*, in), weight (out, in) or (in,), bias (out,) or ()."""
-    if (weight.ndim == 2 and input.ndim >= 1 and input.shape[-1] == weight.shape[1]
-            and input.dtype is weight.dtype and input.device is weight.device
-            and (bias is None or (bias.shape == weight.shape[:1] and bias.dtype is weight.dtype
-                                  and bias.device is weight.device))):
+    w = weight._data
+    if (w.ndim == 2 and input._data.ndim >= 1 and input._data.shape[-1] == w.shape[1]
+            and input._dtype is weight._dtype and input._device is weight._device
+            and (bias is None or (bias._data.shape == w.shape[:1] and bias._dtype is weight._dtype
+                                  and bias._device is weight._device))):
         return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
     out = input.matmul(weight.mT if weight.ndim == 2 else weight)
     return out if bias is None else out + bias

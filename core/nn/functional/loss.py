@@ -140,31 +140,30 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 # ---- classification with class indices ---------------------------------------------------------
 def _class_layout(name: str, input: Tensor, target: Tensor) -> tuple[Tensor, Tensor, bool]:
     """(input with the class dim at 1 and a batch dim, int64 target to match, whether a batch dim was added)."""
-    if input.ndim < 1:
+    if input._data.ndim < 1:
         raise ValueError(f"{name}: Expected 1 or more dimensions (got {input.ndim})")
-    if target.device != input.device:
+    if target._device is not input._device:
         raise RuntimeError(f"{name}: expected input and target on the same device, but found input on "
                            f"{input.device} and target on {target.device}; move the target with "
                            f".to({str(input.device)!r})")
-    if not target.dtype.is_floating_point and target.dtype is not dtypes.bool:
-        if target.dtype is not dtypes.int64:
-            target = target.long()
-    else:
-        raise RuntimeError(f"{name}: class-index targets must be an integer tensor (int64), got {target.dtype.name} "
-                           f"target of shape {list(target.shape)} for input of shape {list(input.shape)}"
-                           + ("; for class probabilities, give target the input's shape"
-                              if name == "cross_entropy" else ""))
-    unbatched = input.ndim == 1
-    if unbatched:
+    if target._dtype is not dtypes.int64:
+        if target._dtype.is_floating_point or target._dtype is dtypes.bool:
+            raise RuntimeError(f"{name}: class-index targets must be an integer tensor (int64), got "
+                               f"{target.dtype.name} target of shape {list(target.shape)} for input of shape "
+                               f"{list(input.shape)}" + ("; for class probabilities, give target the input's shape"
+                                                         if name == "cross_entropy" else ""))
+        target = target.long()
+    shape, t_shape = input._data.shape, target._data.shape
+    if len(shape) == 1:
         if target.ndim != 0:
             raise ValueError(f"{name}: for an input of shape {list(input.shape)} (no batch dimension) the target "
                              f"must be 0-d, got shape {list(target.shape)}")
         return input.unsqueeze(0), target.reshape(1), True
-    if target.ndim == 0 or input.shape[0] != target.shape[0]:
-        raise ValueError(f"{name}: Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                         f"({target.shape[0] if target.ndim else 'none: target is 0-d'}).")
-    expected = (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(target.shape) != expected:
+    if not t_shape or shape[0] != t_shape[0]:
+        raise ValueError(f"{name}: Expected input batch_size ({shape[0]}) to match target batch_size "
+                         f"({t_shape[0] if t_shape else 'none: target is 0-d'}).")
+    expected = shape[:1] + shape[2:]
+    if t_shape != expected:
         raise RuntimeError(f"{name}: Expected target size {list(expected)}, got {list(target.shape)} "
                            f"(input {list(input.shape)}: classes are dim 1)")
     return input, target, False
@@ -192,7 +191,8 @@ class _ClassIndexLoss(Op):
             mask = bk.astype(valid, dtype)
             w_t = mask if w_t is None else bk.mul(w_t, mask)
         if logp.ndim == 2:
-            picked = bk.getitem(logp, (bk.arange(0, t.shape[0], 1, dtypes.int64, self.device.index), t))
+            self.picks = (bk.arange(0, t.shape[0], 1, dtypes.int64, self.device.index), t)
+            picked = bk.getitem(logp, self.picks)
         else:
             picked = bk.reshape(bk.take_along_axis(logp, bk.reshape(t, _with_class_axis(t.shape)), 1), t.shape)
         loss = bk.neg(picked)
@@ -293,9 +293,12 @@ class CrossEntropyIndex(_ClassIndexLoss):
             return ((softmax(x, 1) - self._onehot(x.dtype)) * self._coef(g), None, None)
         bk = self.bk
         dx = bk.exp(self.logp)
-        bk.sub(dx, self._onehot(g.dtype)._data, out=dx)
+        if dx.ndim == 2:  # each row's target entry once: subtract 1 in place
+            bk.setitem(dx, self.picks, bk.sub(bk.getitem(dx, self.picks), 1))
+        else:
+            bk.sub(dx, self._onehot(g.dtype)._data, out=dx)
         bk.mul(dx, self._coef_array(g._data), out=dx)
-        return (_wrap(dx, bk, self.device), None, None)
+        return (_wrap(dx, bk, self.device, g._dtype), None, None)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
