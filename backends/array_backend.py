@@ -297,6 +297,24 @@ class ArrayBackend(Backend):
         gw = None if x is None else matmul(g2.T, x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
         return gx, gw, g2.sum(0) if needs_bias else None
 
+    def log_softmax(self, a, axis):
+        if a.ndim == 0:
+            return super().log_softmax(a, axis)
+        xp = self.xp
+        shifted = xp.subtract(a, a.max(axis, keepdims=True))
+        total = xp.exp(shifted).sum(axis, keepdims=True)
+        return xp.subtract(shifted, xp.log(total, out=total), out=shifted)
+
+    def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, maximize):
+        if momentum_buffer is None or momentum == 0 or weight_decay != 0 or dampening != 0 or nesterov or maximize:
+            return super().sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
+                                    nesterov, maximize)
+        xp = self.xp  # plain momentum, the common case: three ufunc calls
+        xp.multiply(momentum_buffer, momentum, out=momentum_buffer)
+        xp.add(momentum_buffer, grad, out=momentum_buffer)
+        xp.subtract(param, xp.multiply(momentum_buffer, lr), out=param)
+        return momentum_buffer
+
     # ---- convolution and pooling ----
     # Convolutions run as one GEMM over channel-major columns (C*kh*kw, N*Ho*rows): numpy's
     # stacked matmul would run one small GEMM per sample. With stride 1 the columns are built on

@@ -73,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer steps (smoke test)")
     args = parser.parse_args()
-    warmup, n, rounds = (2, 5, 1) if args.quick else (5, 30, 5)
+    warmup, n, rounds = (2, 5, 1) if args.quick else (5, 30, 11)
     import ember
 
     torch = load_torch()

@@ -248,9 +248,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into each leaf's `.grad` (see `ember.autograd.backward`)."""
-        from .autograd.functional import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # ---- copies and moves ----------------------------------------------------------------
     def clone(self) -> Tensor:
@@ -591,3 +589,4 @@ from .autograd.node import leaf_edge  # noqa: E402  (modules below import Tensor
 from . import creation  # noqa: E402
 from .ops import elementwise as ew, indexing as idx, inplace, linalg, reduction as red, shape as shp  # noqa: E402
 from .printing import format_tensor  # noqa: E402
+from .autograd.functional import backward as autograd_backward  # noqa: E402

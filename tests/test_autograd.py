@@ -162,6 +162,33 @@ def test_inference_mode_as_context_and_decorator(device):
 
     assert not f(x).requires_grad
 
+    @ember.inference_mode(False)
+    def g(t):
+        return t + 1
+
+    assert g(x).requires_grad
+    with ember.no_grad():
+        assert not g(x).requires_grad
+
+
+def test_grad_mode_decorators_restore_the_flag_even_when_the_function_raises(device):
+    x = leaf([1.0], device)
+
+    @ember.set_grad_enabled(False)
+    def f(t):
+        assert not (t * 2).requires_grad
+        raise ValueError("boom")
+
+    @ember.enable_grad()
+    def g(t):
+        return t * 2
+
+    with pytest.raises(ValueError):
+        f(x)
+    assert ember.is_grad_enabled()
+    with ember.no_grad():
+        assert g(x).requires_grad and not ember.is_grad_enabled()
+
 
 def test_in_place_on_a_leaf_that_requires_grad_raises_at_once(device):
     x = leaf([1.0], device)

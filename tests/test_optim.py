@@ -541,6 +541,23 @@ def test_sgd_step_matches_raw_numpy_momentum_on_an_mlp_sized_model():
         np.testing.assert_allclose(p.detach().numpy(), h, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(), (3, 2)])
+def test_backend_momentum_fast_path_agrees_with_the_backend_default(shape, device):
+    """The backend's plain-momentum SGD kernel gives base.Backend's numbers (what a new backend inherits)."""
+    from ember.backends.base import Backend
+    bk = device.backend
+    rng = np.random.default_rng(1)
+    fast = ember.tensor(rng.standard_normal(shape), device=device)._data
+    ref = bk.copy(fast)
+    grad, buf = (ember.tensor(rng.standard_normal(shape), device=device)._data for _ in range(2))
+    fast_buf, ref_buf = bk.copy(buf), bk.copy(buf)
+    for _ in range(3):
+        fast_buf = bk.sgd_step(fast, grad, fast_buf, 0.1, 0.9, 0, 0, False, False)
+        ref_buf = Backend.sgd_step(bk, ref, grad, ref_buf, 0.1, 0.9, 0, 0, False, False)
+    np.testing.assert_allclose(bk.to_numpy(fast), bk.to_numpy(ref), rtol=1e-12)
+    np.testing.assert_allclose(bk.to_numpy(fast_buf), bk.to_numpy(ref_buf), rtol=1e-12)
+
+
 def test_deepcopy_copies_options_and_state_but_not_hooks():
     import copy
 

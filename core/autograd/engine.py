@@ -9,19 +9,19 @@ from .node import AccumulateGrad
 
 
 def _collect(root_nodes) -> dict:
-    """How many edges point at each node reachable from `root_nodes`."""
-    deps: dict = {}
-    seen = set(root_nodes)
-    stack = list(seen)
+    """How many edges point at each node reachable from `root_nodes` (0 for roots nothing points at)."""
+    deps = dict.fromkeys(root_nodes, 0)
+    stack = list(deps)
     while stack:
-        node = stack.pop()
-        for edge in node.next_edges:
+        for edge in stack.pop().next_edges:
             if edge is not None:
                 nxt = edge[0]
-                deps[nxt] = deps.get(nxt, 0) + 1
-                if nxt not in seen:
-                    seen.add(nxt)
+                n = deps.get(nxt)
+                if n is None:
+                    deps[nxt] = 1
                     stack.append(nxt)
+                else:
+                    deps[nxt] = n + 1
     return deps
 
 
@@ -75,7 +75,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     stolen = {id(g) for g in root_grads}
     for (node, nr), g in zip(root_edges, root_grads):
         _add_to_buffer(buffers, node, nr, g)
-    ready = [n for n in root_nodes if deps.get(n, 0) == 0]
+    ready = [n for n in root_nodes if deps[n] == 0]
 
     prev = _grad_state.enabled
     _grad_state.enabled = create_graph

@@ -33,14 +33,18 @@ class _GradModeContext:
         state.enabled = self._prev
 
     def __call__(self, fn):
+        mode = self._mode  # None: leave the flag alone
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__(*self._init_args()):
+            prev = state.enabled
+            if mode is not None:
+                state.enabled = mode
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                state.enabled = prev
         return wrapper
-
-    def _init_args(self) -> tuple:
-        return ()
 
 
 class no_grad(_GradModeContext):
@@ -70,9 +74,6 @@ class set_grad_enabled(_GradModeContext):
         state.enabled = self._prev  # used as a decorator: only calls of `fn` change the flag
         return super().__call__(fn)
 
-    def _init_args(self) -> tuple:
-        return (self._mode,)
-
 
 class inference_mode(_GradModeContext):
     """Like `no_grad` (ember has no separate inference tensors); `inference_mode(False)` is a no-op."""
@@ -84,6 +85,3 @@ class inference_mode(_GradModeContext):
         self._prev = state.enabled
         if self._mode is not None:
             state.enabled = self._mode
-
-    def _init_args(self) -> tuple:
-        return (self._mode is not None,)

@@ -39,7 +39,7 @@ def _maybe_inplace(input: Tensor, inplace: bool, fn) -> Tensor:
 # ---- ReLU family -----------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x)."""
-    return input.relu_() if inplace else ew.relu(input)
+    return input.relu_() if inplace else ew.Relu.apply(input)
 
 
 def relu_(input: Tensor) -> Tensor:
