@@ -152,9 +152,10 @@ class Tensor:
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.numel() != 1:
-            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to a Python scalar")
-        return self._bk.to_numpy(self._data).reshape(()).item()
+        n = self.numel()
+        if n != 1:
+            raise RuntimeError(f"a Tensor with {n} elements cannot be converted to a Python scalar")
+        return self._bk.to_numpy(self._data).item()
 
     def tolist(self):
         return self._bk.to_numpy(self._data).tolist()
