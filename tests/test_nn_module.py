@@ -356,6 +356,18 @@ def test_module_round_trips_through_deepcopy_and_pickle():
         assert list(clone.state_dict()) == list(net.state_dict())
 
 
+def test_a_copy_of_a_trained_module_accumulates_gradients_into_its_own_parameters():
+    net = Net()
+    x = ember.randn(2, 2)
+    net(x).sum().backward()  # the parameters now have their graph nodes
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        clone.zero_grad()
+        before = net.fc1.weight.grad.numpy().copy()
+        clone(x).sum().backward()
+        np.testing.assert_array_equal(net.fc1.weight.grad.numpy(), before)
+        np.testing.assert_allclose(clone.fc1.weight.grad.numpy(), before)
+
+
 # ---- hooks -----------------------------------------------------------------------------------
 def test_forward_pre_hook_and_forward_hook_can_replace_input_and_output(device):
     m = nn.Identity()
