@@ -103,11 +103,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                     continue
                 nxt = edge[0]
                 if g is not None:
-                    if nxt.n_outputs == 1:
-                        old = buffers.get(nxt)
-                        buffers[nxt] = g if old is None else old + g
-                    else:
-                        _add_to_buffer(buffers, nxt, edge[1], g)
+                    _add_to_buffer(buffers, nxt, edge[1], g)
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if not left:

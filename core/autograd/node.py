@@ -64,18 +64,24 @@ class Node:
                     f"out-of-place op (x = x + y instead of x += y) or .clone() before changing it.")
         return saved
 
-    def saved_output(self):
-        """The op's output, as a tensor whose grad_fn is this node (for higher-order gradients)."""
+    def saved_output_array(self):
+        """The op's output as a native array, checked as unchanged since forward."""
         out = self._out
         if out is None:
             self.saved_tensors  # raises the freed-graph error
             raise RuntimeError(f"{self.name()}: the output was not saved")
-        data, bk, device, version, expected = out
+        data, _, _, version, expected = out
         if version[0] != expected:
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an inplace "
                 f"operation: the output of {self.name()} is at version {version[0]}; expected version "
                 f"{expected} instead. Use an out-of-place op or .clone() the output before changing it.")
+        return data
+
+    def saved_output(self):
+        """The op's output, as a tensor whose grad_fn is this node (for higher-order gradients)."""
+        data = self.saved_output_array()
+        _, bk, device, version, _ = self._out
         t = _wrap(data, bk, device)
         t._version = version
         t._grad_fn = self

@@ -646,11 +646,10 @@ class Relu(Op):
         return self.bk.maximum(a._data, 0)
 
     def backward(self, g):
+        out = self.saved_output_array()
         if not _grad_state.enabled:  # first order: one backend kernel, no graph
-            out = self._out
-            if out is not None and out[3][0] == out[4]:
-                return (_wrap(self.bk.relu_backward(g._data, out[0]), self.bk, self.device, g._dtype),)
-        return (ReluBackward.apply(g, out=self.saved_output()._data),)
+            return (_wrap(self.bk.relu_backward(g._data, out), self.bk, self.device, g._dtype),)
+        return (ReluBackward.apply(g, out=out),)
 
 
 class ReluBackward(Op):
