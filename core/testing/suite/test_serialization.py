@@ -209,7 +209,7 @@ class RunsCodeWhenUnpickled:
 
 
 @pytest.mark.parametrize("obj, culprit", [
-    (Custom(None), "is a test_serialization.Custom"),
+    (Custom(None), f"is a {Custom.__module__}.Custom"),
     ({"acc": np.float64(0.5)}, "obj['acc'] is a numpy.float64"),
     ({(1, 2): "tuple key"}, "has a key of type tuple"),
     (collections.defaultdict(list), "is a collections.defaultdict"),
