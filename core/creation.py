@@ -18,15 +18,36 @@ def _make(data, device, requires_grad: bool) -> Tensor:
     return t
 
 
+class OutOfMemoryError(RuntimeError):
+    """An allocation the device cannot satisfy, as `torch.OutOfMemoryError` (a RuntimeError)."""
+
+
+def _allocation_error(exc: Exception, op: str, shape: tuple, dtype: dtypes.dtype, device) -> Exception:
+    """The error to raise when the backend's allocation of `shape` fails with `exc`: PyTorch's RuntimeErrors
+    for a size no memory holds (`exc` itself when it is about something else)."""
+    nbytes = math.prod(shape) * dtype.itemsize
+    if isinstance(exc, MemoryError):
+        size, unit = float(nbytes), "B"
+        for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+            if size < 1024 or unit == "EiB":
+                break
+            size /= 1024
+        return OutOfMemoryError(f"{op}: out of memory: tried to allocate {size:.2f} {unit} ({nbytes} bytes) for a "
+                                f"tensor of shape {list(shape)} and dtype {dtype.name} on {device}")
+    if nbytes >= 1 << 63:
+        return RuntimeError(f"{op}: Storage size calculation overflowed with sizes={list(shape)}")
+    return exc
+
+
 _HOST_DTYPES = {np.dtype(d.name): d for d in dtypes.ALL}
 
 
 def _host_dtype(arr: np.ndarray, from_python: bool) -> dtypes.dtype:
     if from_python:
         kind = arr.dtype.kind
-        if kind == "f":
+        if kind == "f" or kind == "O" and any(isinstance(v, float) for v in arr.flat):
             return dtypes.get_default_dtype()
-        if kind in "iu":
+        if kind in "iuO":
             return dtypes.int64
         if kind == "b":
             return dtypes.bool
@@ -46,9 +67,34 @@ def _to_host(data) -> tuple[np.ndarray, bool]:
         arr = np.array(data)
     except ValueError as exc:
         raise ValueError(f"ember.tensor: can't make a tensor from ragged or invalid data: {exc}") from None
+    if arr.dtype == object and all(isinstance(v, (int, float)) for v in arr.flat):
+        return arr, True  # Python ints beyond 64 bits: _python_values decides
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise TypeError(f"ember.tensor: can't make a tensor from {type(data).__name__} of non-numbers")
     return arr, True
+
+
+def _python_values(arr: np.ndarray, dt: dtypes.dtype, op: str) -> np.ndarray:
+    """Python data (as numpy made it) checked and converted as PyTorch stores it as `dt`.
+
+    Into an integer dtype, an int beyond int64 raises ValueError and a value outside `dt`'s range
+    RuntimeError (see `dtypes.fits`), where numpy would wrap silently or warn; a float too large for a
+    floating dtype becomes inf, without numpy's warning.
+    """
+    kind = arr.dtype.kind
+    if dt._kind != 1:
+        with np.errstate(over="ignore"):
+            return arr.astype(np.float64 if kind == "O" else dt.name, copy=False)
+    if not arr.size or kind == "b":
+        return arr
+    lo, hi = (v.item() if isinstance(v, np.generic) else v for v in (arr.min(), arr.max()))
+    if kind in "uO" and not (-(1 << 63) <= lo and hi < 1 << 63):
+        raise ValueError(f"{op}: Overflow when unpacking long long: {lo if lo < -(1 << 63) else hi} is outside "
+                         "int64 (pass a floating-point dtype to keep it)")
+    for v in (lo, hi):
+        if not dtypes.fits(v, dt):
+            raise RuntimeError(f"{op}: value {v} cannot be converted to type {dt.name} without overflow")
+    return arr.astype(np.int64, copy=False) if kind == "O" else arr
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
@@ -59,10 +105,13 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
         return out.requires_grad_(requires_grad) if requires_grad else out
     arr, from_python = _to_host(data)
     dt = dtypes.as_dtype(dtype) if dtype is not None else _host_dtype(arr, from_python)
+    if from_python:
+        arr = _python_values(arr, dt, "ember.tensor")
     dev = as_device(device)
     bk = dev.backend
-    native = bk.asarray(arr, dt, dev.index)
-    if native is arr:  # the caller's array, unconverted: tensor() never shares memory
+    bk.check_dtype(dt)
+    native = bk.asarray(arr, dt)
+    if native is arr and not from_python:  # the caller's array, unconverted: tensor() never shares memory
         native = bk.copy(native)
     return _make(native, dev, requires_grad)
 
@@ -74,8 +123,11 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
                        dtype=dtype if dtype is not None else data.dtype)
     arr, from_python = _to_host(data)
     dt = dtypes.as_dtype(dtype) if dtype is not None else _host_dtype(arr, from_python)
+    if from_python:
+        arr = _python_values(arr, dt, "ember.as_tensor")
     dev = as_device(device)
-    return _make(dev.backend.asarray(arr, dt, dev.index), dev, False)
+    dev.backend.check_dtype(dt)
+    return _make(dev.backend.asarray(arr, dt), dev, False)
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:
@@ -83,25 +135,34 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     dev = as_device("cpu")
-    return _make(dev.backend.asarray(ndarray, _host_dtype(ndarray, False), None), dev, False)
+    return _make(dev.backend.asarray(ndarray, _host_dtype(ndarray, False)), dev, False)
 
 
-def _filled(size, value, dtype, device, requires_grad) -> Tensor:
+def _filled(size, value, dtype, device, requires_grad, op: str) -> Tensor:
     dev = as_device(device)
-    shape = _size_args(size)
+    shape = _size_args(size, op)
     if any(s < 0 for s in shape):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
-    return _make(dev.backend.full(shape, value, dtype, dev.index), dev, requires_grad)
+    if dtype._kind == 1:
+        value = dtypes.stored_int(value, dtype, op)
+    dev.backend.check_dtype(dtype)
+    try:
+        data = dev.backend.full(shape, value, dtype)
+    except (MemoryError, ValueError) as exc:
+        raise _allocation_error(exc, op, shape, dtype, dev) from None
+    return _make(data, dev, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of shape `size`."""
-    return _filled(size, 0, dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype(), device, requires_grad)
+    return _filled(size, 0, dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype(), device, requires_grad,
+                   "zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of shape `size`."""
-    return _filled(size, 1, dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype(), device, requires_grad)
+    return _filled(size, 1, dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype(), device, requires_grad,
+                   "ones")
 
 
 def _scalar_dtype(value) -> dtypes.dtype:
@@ -110,18 +171,25 @@ def _scalar_dtype(value) -> dtypes.dtype:
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor of shape `size` filled with `fill_value` (dtype inferred from it by default)."""
+    """A tensor of shape `size` filled with `fill_value` (dtype inferred from it by default); a value outside
+    an integer dtype's range raises, as in PyTorch."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dt = dtypes.as_dtype(dtype) if dtype else _scalar_dtype(fill_value)
-    return _filled((tuple(size),) if not isinstance(size, int) else (size,), fill_value, dt, device, requires_grad)
+    return _filled((size,), fill_value, dt, device, requires_grad, "full")
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor of shape `size`."""
     dev = as_device(device)
     dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
-    return _make(dev.backend.empty(_size_args(size), dt, dev.index), dev, requires_grad)
+    dev.backend.check_dtype(dt)
+    shape = _size_args(size, "empty")
+    try:
+        data = dev.backend.empty(shape, dt)
+    except (MemoryError, ValueError) as exc:
+        raise _allocation_error(exc, "empty", shape, dt, dev) from None
+    return _make(data, dev, requires_grad)
 
 
 def _like(t: Tensor, dtype, device):
@@ -161,8 +229,9 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
         dtype = dtypes.int64 if all(isinstance(x, int) for x in (start, end, step)) else dtypes.get_default_dtype()
     dt = dtypes.as_dtype(dtype)
     dev = as_device(device)
+    dev.backend.check_dtype(dt)
     n = max(0, math.ceil((end - start) / step))
-    data = dev.backend.arange(start, start + n * step, step, dt, dev.index)
+    data = dev.backend.arange(start, start + n * step, step, dt)
     if data.shape[0] != n:  # float rounding in the library's own length computation
         data = dev.backend.getitem(data, (slice(0, n),))
     return _make(data, dev, requires_grad)
@@ -174,14 +243,16 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
         raise RuntimeError("linspace: number of steps must be non-negative")
     dev = as_device(device)
     dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
-    return _make(dev.backend.linspace(start, end, steps, dt, dev.index), dev, requires_grad)
+    dev.backend.check_dtype(dt)
+    return _make(dev.backend.linspace(start, end, steps, dt), dev, requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An n x m matrix with ones on the diagonal."""
     dev = as_device(device)
     dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
-    return _make(dev.backend.eye(n, n if m is None else m, dt, dev.index), dev, requires_grad)
+    dev.backend.check_dtype(dt)
+    return _make(dev.backend.eye(n, n if m is None else m, dt), dev, requires_grad)
 
 
 # ---- random ----------------------------------------------------------------------------------
@@ -196,14 +267,28 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = F
     """Samples from U[0, 1)."""
     dev = as_device(device)
     gen = generator_for(dev, generator)
-    return _make(dev.backend.uniform(gen.native, _size_args(size), 0.0, 1.0, _float_dtype(dtype)), dev, requires_grad)
+    dt = _float_dtype(dtype)
+    dev.backend.check_dtype(dt)
+    shape = _size_args(size, "rand")
+    try:
+        data = dev.backend.uniform(gen.native, shape, 0.0, 1.0, dt)
+    except (MemoryError, ValueError) as exc:
+        raise _allocation_error(exc, "rand", shape, dt, dev) from None
+    return _make(data, dev, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples from the standard normal distribution."""
     dev = as_device(device)
     gen = generator_for(dev, generator)
-    return _make(dev.backend.normal(gen.native, _size_args(size), 0.0, 1.0, _float_dtype(dtype)), dev, requires_grad)
+    dt = _float_dtype(dtype)
+    dev.backend.check_dtype(dt)
+    shape = _size_args(size, "randn")
+    try:
+        data = dev.backend.normal(gen.native, shape, 0.0, 1.0, dt)
+    except (MemoryError, ValueError) as exc:
+        raise _allocation_error(exc, "randn", shape, dt, dev) from None
+    return _make(data, dev, requires_grad)
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -222,7 +307,8 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
     dev = as_device(device)
     gen = generator_for(dev, generator)
     dt = dtypes.as_dtype(dtype) if dtype else dtypes.int64
-    data = dev.backend.randint(gen.native, int(low), int(high), _size_args((size,)), dt)
+    dev.backend.check_dtype(dt)
+    data = dev.backend.randint(gen.native, int(low), int(high), _size_args((size,), "randint"), dt)
     return _make(data, dev, requires_grad)
 
 
@@ -231,6 +317,7 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: 
     dev = as_device(device)
     gen = generator_for(dev, generator)
     dt = dtypes.as_dtype(dtype) if dtype else dtypes.int64
+    dev.backend.check_dtype(dt)
     return _make(dev.backend.permutation(gen.native, int(n), dt), dev, requires_grad)
 
 

@@ -135,6 +135,39 @@ def result_type(*operands) -> dtype:
     return result
 
 
+def int_bounds(d: dtype) -> tuple[builtins.int, builtins.int]:
+    """The smallest and largest value of integer dtype `d`, as `torch.iinfo(d).min/.max`."""
+    bits = 8 * d.itemsize
+    return (-(1 << bits - 1), (1 << bits - 1) - 1) if d.is_signed else (0, (1 << bits) - 1)
+
+
+def fits(value, d: dtype) -> builtins.bool:
+    """Whether PyTorch stores the Python number `value` as integer dtype `d` without an overflow error.
+
+    A float must lie in `d`'s range (NaN and infinities never do). An int must too, except that an
+    unsigned dtype also takes negatives down to -max: they wrap, two's complement (`-1` is 255 in uint8).
+    """
+    lo, hi = int_bounds(d)
+    if not d.is_signed and not isinstance(value, builtins.float):
+        lo = -hi
+    return lo <= value <= hi
+
+
+def wrap(value: builtins.int, d: dtype) -> builtins.int:
+    """The Python int `value` reduced into integer dtype `d`'s range, two's complement, as PyTorch converts
+    a scalar operand of integer arithmetic (`int8 tensor + 300` adds 44)."""
+    lo, hi = int_bounds(d)
+    return (value - lo) % (hi - lo + 1) + lo
+
+
+def stored_int(value, d: dtype, op: str):
+    """The Python number `value` as PyTorch stores it into integer dtype `d` (`full`, `fill_`): a RuntimeError
+    naming `op` unless it `fits`, a negative int wrapped into an unsigned dtype."""
+    if not fits(value, d):
+        raise RuntimeError(f"{op}: value {value!r} cannot be converted to type {d.name} without overflow")
+    return wrap(value, d) if isinstance(value, builtins.int) else value
+
+
 def can_cast(from_: dtype, to: dtype) -> builtins.bool:
     """True when PyTorch allows casting `from_` to `to` in an in-place op (no category downgrade)."""
     return from_._kind <= to._kind

@@ -96,6 +96,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 in_grads = node.backward(grad) if node.n_outputs == 1 else node.backward(*grad)
                 if len(in_grads) != len(edges):
                     raise RuntimeError(f"{node.name()} returned {len(in_grads)} gradients, expected {len(edges)}")
+                if len(in_grads) == 2:  # binary ops: _mark_shared inline (id(None) in `stolen` is harmless)
+                    if in_grads[0] is in_grads[1]:
+                        stolen.add(id(in_grads[0]))
+                elif len(in_grads) > 2:
+                    _mark_shared(in_grads, stolen)
                 if not retain_graph:
                     node.release()
             for edge, g in zip(edges, in_grads):
@@ -124,6 +129,18 @@ def _add_to_buffer(buffers: dict, node, nr: int, g) -> None:
         buf = buffers[node] = [None] * node.n_outputs
     old = buf[nr]
     buf[nr] = g if old is None else old + g
+
+
+def _mark_shared(grads, stolen: set) -> None:
+    """Add to `stolen` a gradient sent along several edges: no leaf may take it as its `.grad` uncopied,
+    since another thread's backward may add into that `.grad` in place while this pass still reads it."""
+    seen = set()
+    for g in grads:
+        if g is not None:
+            i = id(g)
+            if i in seen:
+                stolen.add(i)
+            seen.add(i)
 
 
 def _observe(node, grad, single: bool, captures, results):

@@ -27,7 +27,7 @@ def _root_grads(outputs: list, grad_outputs: list, create_graph: bool) -> list:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs (got shape "
                                    f"{list(shape)}); pass gradient= with the output's shape")
             bk = out._bk
-            g = _wrap(bk.full(shape, 1, out._dtype, out._device.index), bk, out._device, out._dtype)
+            g = _wrap(bk.full(shape, 1, out._dtype), bk, out._device, out._dtype)
         elif not isinstance(g, Tensor):
             g = out.new_full(out.shape, g)
         else:
@@ -63,7 +63,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     results = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs, accumulate=False)
     for t, g in zip(inputs, results):
         if g is not None:
-            t._grad = g if t._grad is None else t._grad + g
+            with t._edge()[0].grad_lock:
+                t._grad = g if t._grad is None else t._grad + g
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, create_graph: bool = False,

@@ -2,6 +2,8 @@
 `backward` (tensor ops, so gradients are differentiable again) stand side by side."""
 from __future__ import annotations
 
+import re
+import threading
 import weakref
 
 from .grad_mode import state as _grad_state
@@ -24,6 +26,10 @@ class Node:
 
     #: the op name in `grad_fn` reprs when it differs from the class name (PyTorch's: "Mul" for MulScalar)
     op_name: str | None = None
+    #: held around every read-modify-write of the `.grad` of a tensor this node produces (`retain_grad`,
+    #: `backward(inputs=...)`), so concurrent backward passes lose nothing; one lock serves all non-leaf
+    #: nodes, and each `AccumulateGrad` has its own
+    grad_lock = threading.Lock()
 
     def name(self) -> str:
         return f"{self.op_name or type(self).__name__}Backward0"
@@ -120,7 +126,7 @@ class Op(Node):
         node = cls()
         src = inputs[0]
         if not isinstance(src, Tensor):
-            src = next(t for t in inputs if isinstance(t, Tensor))
+            src = _first_tensor(cls, inputs)
         node.bk = src._bk
         node.device = src._device
         edges = None
@@ -155,18 +161,35 @@ class Op(Node):
     def error(self, inputs, exc: Exception) -> Exception:
         """The exception to raise when the backend rejects the inputs; names the op and the shapes."""
         shapes = ", ".join(str(tuple(t.shape)) if isinstance(t, Tensor) else repr(t) for t in inputs)
-        return RuntimeError(f"{type(self).__name__.lower()}: {exc} (inputs: {shapes})")
+        return RuntimeError(f"{_public_name(type(self))}: {exc} (inputs: {shapes})")
+
+
+def _public_name(cls) -> str:
+    """The op's name as users call it: `BinaryCrossEntropy` -> `binary_cross_entropy`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.op_name or cls.__name__).lower()
+
+
+def _first_tensor(cls, inputs: tuple):
+    """The first Tensor among `inputs`; PyTorch's TypeError naming the op when there is none."""
+    for t in inputs:
+        if isinstance(t, Tensor):
+            return t
+    raise TypeError(f"{_public_name(cls)}(): argument 'input' (position 1) must be Tensor, not "
+                    f"{type(inputs[0]).__name__}")
 
 
 class AccumulateGrad(Node):
     """The graph's end for a leaf tensor: adds the incoming gradient into `variable.grad`.
 
     A leaf keeps one node, shared by every graph it takes part in; the node refers back to the
-    leaf weakly (no reference cycle), so a leaf that nothing else holds gets no gradient.
+    leaf weakly (no reference cycle), so a leaf that nothing else holds gets no gradient. Its
+    `grad_lock` makes the read-modify-write of `.grad` atomic when several threads run backward
+    into the same leaf (Hogwild-style training), as PyTorch guarantees.
     """
 
     def __init__(self, variable) -> None:
         self._variable = weakref.ref(variable)
+        self.grad_lock = threading.Lock()
 
     @property
     def variable(self):
@@ -184,26 +207,36 @@ class AccumulateGrad(Node):
             result = hook(grad)
             if result is not None:
                 grad = result
-        current = t._grad
-        if current is None:
-            if create_graph:
-                t._grad = grad
-            elif id(grad) in stolen or grad._grad_fn is not None or not grad._bk.owns_memory(grad._data):
-                t._grad = _wrap(grad._bk.copy(grad._data), grad._bk, grad._device)
+        with self.grad_lock:
+            current = t._grad
+            if current is None:
+                if create_graph:
+                    t._grad = grad
+                elif id(grad) in stolen or grad._grad_fn is not None or not grad._bk.owns_memory(grad._data):
+                    t._grad = _wrap(grad._bk.copy(grad._data), grad._bk, grad._device)
+                else:
+                    stolen.add(id(grad))
+                    t._grad = grad
+            elif create_graph or current._rg:
+                t._grad = current + grad
             else:
-                stolen.add(id(grad))
-                t._grad = grad
-        elif create_graph or current._rg:
-            t._grad = current + grad
-        else:
-            current._bk.add(current._data, grad._data, out=current._data)
+                current._bk.add(current._data, grad._data, out=current._data)
+
+
+_leaf_edge_lock = threading.Lock()
 
 
 def leaf_edge(tensor) -> tuple:
-    """The graph edge `(AccumulateGrad node, 0)` of a leaf tensor, made on first use and kept by the tensor."""
+    """The graph edge `(AccumulateGrad node, 0)` of a leaf tensor, made on first use and kept by the tensor.
+
+    Made under a lock: two threads must never give one leaf two nodes (and so two `.grad` locks).
+    """
     edge = tensor._leaf_edge
     if edge is None:
-        edge = tensor._leaf_edge = (AccumulateGrad(tensor), 0)
+        with _leaf_edge_lock:
+            edge = tensor._leaf_edge
+            if edge is None:
+                edge = tensor._leaf_edge = (AccumulateGrad(tensor), 0)
     return edge
 
 

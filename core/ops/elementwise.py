@@ -9,6 +9,7 @@ import builtins
 import math
 
 from .. import dtypes
+from ..arguments import not_tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Op
 from ..tensor import Tensor, _wrap
@@ -36,10 +37,38 @@ def _operands(a: Tensor, b, op: str):
         return a, b
     if b.__class__ not in _PY_SCALARS and getattr(b, "ndim", None) == 0 and hasattr(b, "item"):
         b = b.item()  # a numpy scalar or 0-d array: treated as the Python number it holds (weak)
-    k = dtypes.scalar_kind(b)
+    try:
+        k = dtypes.scalar_kind(b)
+    except TypeError:
+        raise TypeError(f"{op}(): argument 'other' (position 2) must be Tensor or Number, not "
+                        f"{type(b).__name__}") from None
     if k > a._dtype._kind:
         a = cast(a, dtypes.get_default_dtype() if k == 2 else _INT64)
+    if k == 1 and a._dtype._kind == 1:
+        b = _int_operand(b, a._dtype, op)
     return a, b
+
+
+def _int_operand(b: int, dt: dtypes.dtype, op: str) -> int:
+    """The int operand of an integer op, wrapped into `dt`'s range as PyTorch does (`int8 + 300` adds 44)."""
+    lo, hi = dtypes.int_bounds(dt)
+    if lo <= b <= hi:
+        return b
+    if not -(1 << 63) <= b < 1 << 64:
+        raise OverflowError(f"{op}: the Python int {b} does not fit in 64 bits")
+    return dtypes.wrap(b, dt)
+
+
+def _check_divisor(a: Tensor, b, op: str) -> None:
+    """PyTorch's `RuntimeError: ZeroDivisionError` for integer division by zero (numpy would warn and give 0).
+
+    `a` and `b` are operands after `_operands`: the check applies when their common dtype is not floating.
+    """
+    if a._dtype.is_floating_point or not a.numel():
+        return
+    if bool(b == 0) if not isinstance(b, Tensor) else bool(eq(b, 0).any()):
+        raise RuntimeError(f"ZeroDivisionError: {op}: integer division by zero (dtype {a.dtype.name}); "
+                           "divide floating-point tensors to get inf or nan instead")
 
 
 def as_operand(value, like: Tensor) -> Tensor:
@@ -81,6 +110,7 @@ def cast(a: Tensor, dtype) -> Tensor:
     """`a` converted to `dtype` (differentiable between floating dtypes)."""
     if a._dtype is dtype:
         return a
+    a._bk.check_dtype(dtype)
     if not dtype.is_floating_point and _grad_state.enabled and a._rg:
         return _wrap(a._bk.astype(a._data, dtype), a._bk, a._device)
     return Cast.apply(a, dtype=dtype)
@@ -305,6 +335,8 @@ class RPowScalar(Op):  # s ** a
 
 def add(a: Tensor, b, *, alpha=1) -> Tensor:
     """a + alpha * b, broadcasting."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "add")
     if alpha != 1:
         b = b * alpha
     if b.__class__ is Tensor and a._dtype is b._dtype and a._device is b._device:
@@ -315,6 +347,8 @@ def add(a: Tensor, b, *, alpha=1) -> Tensor:
 
 def sub(a: Tensor, b, *, alpha=1) -> Tensor:
     """a - alpha * b, broadcasting."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "sub")
     if a._dtype is dtypes.bool:
         raise RuntimeError("subtraction of bool tensors is not supported; use the ^ operator or logical_xor()")
     if alpha != 1:
@@ -333,6 +367,8 @@ def rsub(a: Tensor, b) -> Tensor:
 
 def mul(a: Tensor, b) -> Tensor:
     """a * b, broadcasting."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "mul")
     if b.__class__ is Tensor and a._dtype is b._dtype and a._device is b._device:
         return Mul.apply(a, b)
     a, b = _operands(a, b, "mul")
@@ -340,11 +376,15 @@ def mul(a: Tensor, b) -> Tensor:
 
 
 def div(a: Tensor, b, *, rounding_mode: str | None = None) -> Tensor:
-    """a / b; integers divide to the default float dtype. rounding_mode "trunc" or "floor" rounds."""
+    """a / b; integers divide to the default float dtype. rounding_mode "trunc" or "floor" rounds (integer
+    division by zero then raises, as in PyTorch)."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "div")
     if rounding_mode is not None:
         if rounding_mode == "floor":
             return floor_divide(a, b)
         if rounding_mode == "trunc":
+            _check_divisor(*_operands(a, b, "div"), "div")
             q = div(a, b)
             return trunc(q) if a.dtype.is_floating_point else cast(trunc(q), dtypes.result_type(a, b))
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
@@ -360,6 +400,8 @@ def rdiv(a: Tensor, b) -> Tensor:
 
 def pow(a: Tensor, b) -> Tensor:
     """a ** b."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "pow")
     a, b = _operands(a, b, "pow")
     return Pow.apply(a, b) if isinstance(b, Tensor) else PowScalar.apply(a, s=b)
 
@@ -372,20 +414,26 @@ def rpow(a: Tensor, b) -> Tensor:
 
 def maximum(a: Tensor, b: Tensor) -> Tensor:
     """Elementwise maximum of two tensors; the gradient is split evenly on ties."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "maximum")
     if not isinstance(b, Tensor):
-        raise TypeError(f"maximum(): argument 'other' must be Tensor, not {type(b).__name__}")
+        raise not_tensor(b, "maximum", "other", 2)
     return Maximum.apply(*_operands(a, b, "maximum"))
 
 
 def minimum(a: Tensor, b: Tensor) -> Tensor:
     """Elementwise minimum of two tensors; the gradient is split evenly on ties."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "minimum")
     if not isinstance(b, Tensor):
-        raise TypeError(f"minimum(): argument 'other' must be Tensor, not {type(b).__name__}")
+        raise not_tensor(b, "minimum", "other", 2)
     return Minimum.apply(*_operands(a, b, "minimum"))
 
 
 def _no_grad_binary(prim: str, op: str):
     def fn(a: Tensor, b) -> Tensor:
+        if not isinstance(a, Tensor):
+            raise not_tensor(a, op)
         a, b = _operands(a, b, op)
         try:
             data = getattr(a._bk, prim)(a._data, b._data if isinstance(b, Tensor) else b)
@@ -415,6 +463,8 @@ _bitwise_xor = _no_grad_binary("bitwise_xor", "bitwise_xor")
 
 def _integral_only(fn, op):
     def checked(a: Tensor, b) -> Tensor:
+        if not isinstance(a, Tensor):
+            raise not_tensor(a, op)
         if a._dtype.is_floating_point or (isinstance(b, Tensor) and b._dtype.is_floating_point) or isinstance(b, float):
             raise RuntimeError(f"{op}: only integer and bool tensors are supported, got {a.dtype}")
         return fn(a, b)
@@ -429,7 +479,10 @@ bitwise_xor = _integral_only(_bitwise_xor, "bitwise_xor")
 
 
 def floor_divide(a: Tensor, b) -> Tensor:
-    """floor(a / b); its gradient is zero, as PyTorch's."""
+    """floor(a / b); its gradient is zero, as PyTorch's. Integer division by zero raises, as in PyTorch."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "floor_divide")
+    _check_divisor(*_operands(a, b, "floor_divide"), "floor_divide")
     out = _floor_divide(a, b)
     if _grad_state.enabled and out._dtype.is_floating_point and (a._rg or (isinstance(b, Tensor) and b._rg)):
         return ZeroGrad.apply(out, a)
@@ -450,8 +503,12 @@ class Remainder(Op):
 
 
 def remainder(a: Tensor, b) -> Tensor:
-    """Python's modulus: a - floor(a / b) * b, with the sign of b."""
+    """Python's modulus: a - floor(a / b) * b, with the sign of b. Integer division by zero raises, as in
+    PyTorch."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "remainder")
     a, b = _operands(a, b, "remainder")
+    _check_divisor(a, b, "remainder")
     if isinstance(b, Tensor):
         return Remainder.apply(a, b)
     return RemainderScalar.apply(a, s=b)
@@ -687,6 +744,8 @@ class Abs(Op):
 
 def _float_unary(op_cls, name):
     def fn(a: Tensor) -> Tensor:
+        if not isinstance(a, Tensor):
+            raise not_tensor(a, name)
         if not a._dtype.is_floating_point:
             a = cast(a, dtypes.get_default_dtype())
         return op_cls.apply(a)
@@ -718,6 +777,8 @@ def relu(a: Tensor) -> Tensor:
 
 def _zero_grad_unary(prim: str, name: str, integer_identity: bool = True):
     def fn(a: Tensor) -> Tensor:
+        if not isinstance(a, Tensor):
+            raise not_tensor(a, name)
         if integer_identity and not a._dtype.is_floating_point:
             return a.clone() if prim != "sign" else _wrap(a._bk.sign(a._data), a._bk, a._device)
         out = _wrap(getattr(a._bk, prim)(a._data), a._bk, a._device)
@@ -736,11 +797,15 @@ ceil = _zero_grad_unary("ceil", "ceil")
 
 def trunc(a: Tensor) -> Tensor:
     """Round toward zero; its gradient is zero."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "trunc")
     return where(a >= 0, floor(a), ceil(a)) if a._dtype.is_floating_point else a.clone()
 
 
 def round(a: Tensor, *, decimals: int = 0) -> Tensor:
     """Round half to even (at `decimals` digits); its gradient is zero."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "round")
     if not a._dtype.is_floating_point:
         return a.clone()
     out = _wrap(a._bk.round(a._data, decimals), a._bk, a._device)
@@ -749,6 +814,8 @@ def round(a: Tensor, *, decimals: int = 0) -> Tensor:
 
 def _no_grad_unary(prim: str, name: str):
     def fn(a: Tensor) -> Tensor:
+        if not isinstance(a, Tensor):
+            raise not_tensor(a, name)
         return _wrap(getattr(a._bk, prim)(a._data), a._bk, a._device)
     fn.__name__ = name
     fn.__doc__ = f"Elementwise {name} (bool result)."
@@ -762,6 +829,8 @@ logical_not = _no_grad_unary("logical_not", "logical_not")
 
 def bitwise_not(a: Tensor) -> Tensor:
     """~a for integer and bool tensors."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "bitwise_not")
     if a._dtype.is_floating_point:
         raise RuntimeError(f"bitwise_not: only integer and bool tensors are supported, got {a.dtype}")
     return _wrap(a._bk.bitwise_not(a._data), a._bk, a._device)
@@ -769,6 +838,8 @@ def bitwise_not(a: Tensor) -> Tensor:
 
 def isfinite(a: Tensor) -> Tensor:
     """True where `a` is neither NaN nor infinite."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "isfinite")
     return logical_not(logical_or(isnan(a), isinf(a)))
 
 
@@ -792,6 +863,8 @@ class Clamp(Op):
 
 def clamp(a: Tensor, min=None, max=None) -> Tensor:
     """Clamp into [min, max] (numbers or tensors); the gradient flows where min <= a <= max."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "clamp")
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -844,11 +917,17 @@ def where(condition: Tensor, input, other) -> Tensor:
 # ---- comparisons that return Python values -------------------------------------------------
 def equal(a: Tensor, b: Tensor) -> bool:
     """True when both tensors have the same shape and elements."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "equal")
+    if not isinstance(b, Tensor):
+        raise not_tensor(b, "equal", "other", 2)
     return a.shape == b.shape and bool(eq(a, b).all())
 
 
 def isclose(a: Tensor, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
     """|a - b| <= atol + rtol * |b|, elementwise."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "isclose")
     a, b = _operands(a, b, "isclose")
     tolerance = add(abs(b) * rtol, atol) if isinstance(b, Tensor) else atol + rtol * builtins.abs(b)
     close = le(abs(sub(a, b)), tolerance)

@@ -61,10 +61,11 @@ def binary_(t: Tensor, other, prim: str, op) -> Tensor:
                                f"output type {t.dtype.name}")
         o = other._data
     else:
-        if dtypes.scalar_kind(other) > t._dtype._kind:
+        k = dtypes.scalar_kind(other)
+        if k > t._dtype._kind:
             raise RuntimeError(f"result type {'Float' if isinstance(other, float) else 'Long'} can't be cast to "
                                f"the desired output type {t.dtype.name}")
-        o = other
+        o = ew._int_operand(other, t._dtype, prim + "_") if k == 1 and t._dtype._kind == 1 else other
     try:
         getattr(t._bk, prim)(t._data, o, out=t._data)
     except (ValueError, TypeError) as exc:
@@ -140,7 +141,7 @@ def clamp_(t: Tensor, min=None, max=None) -> Tensor:
 
 def _replaced(t: Tensor, value) -> Tensor:
     """`value` broadcast to `t`'s shape, recorded as replacing `t` (whose old value gets zero gradient)."""
-    everywhere = _wrap(t._bk.full(t.shape, True, dtypes.bool, t._device.index), t._bk, t._device)
+    everywhere = _wrap(t._bk.full(t.shape, True, dtypes.bool), t._bk, t._device)
     return ew.where(everywhere, value, alias(t))
 
 
@@ -153,6 +154,8 @@ def fill_(t: Tensor, value) -> Tensor:
         if _needs_graph(t, value):
             return assign_(t, _replaced(t, ew.cast(value, t._dtype)))
         value = value.item()
+    if t._dtype._kind == 1:
+        value = dtypes.stored_int(value, t._dtype, "fill_")
     if _needs_graph(t, None):
         return assign_(t, _replaced(t, value))
     t._bk.copy_(t._data, value)

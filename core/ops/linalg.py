@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import dtypes
+from ..arguments import not_tensor
 from ..autograd.node import Op
 from ..tensor import Tensor
 from .elementwise import _operands, unbroadcast
@@ -31,8 +32,10 @@ class MatMul(Op):
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with PyTorch's rules: 1-D operands are vectors, leading dims broadcast."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "matmul")
     if not isinstance(b, Tensor):
-        raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
+        raise not_tensor(b, "matmul", "other", 2)
     if a._dtype is not b._dtype or a._device is not b._device:
         a, b = _operands(a, b, "matmul")
     if a._dtype is dtypes.bool:

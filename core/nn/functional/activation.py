@@ -10,6 +10,7 @@ import math
 import warnings
 
 from ... import dtypes
+from ...arguments import check_tensor
 from ...autograd.grad_mode import state as _grad_state
 from ...autograd.node import Op
 from ...ops import elementwise as ew
@@ -43,22 +44,26 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def relu_(input: Tensor) -> Tensor:
+    check_tensor(input, "relu_")
     return input.relu_()
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
     """x clamped to [min_val, max_val]."""
+    check_tensor(input, "hardtanh")
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
     return _maybe_inplace(input, inplace, lambda x: ew.clamp(x, min_val, max_val))
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    check_tensor(input, "hardtanh_")
     return hardtanh(input, min_val, max_val, True)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(0, x), 6)."""
+    check_tensor(input, "relu6")
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
@@ -77,30 +82,36 @@ class LeakyRelu(Op):
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x for x > 0, negative_slope * x otherwise."""
+    check_tensor(input, "leaky_relu")
     return _maybe_inplace(input, inplace, lambda x: LeakyRelu.apply(x, slope=negative_slope))
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    check_tensor(input, "leaky_relu_")
     return leaky_relu(input, negative_slope, True)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    check_tensor(input, "elu")
     # expm1 sees min(x, 0) only, so the branch where() discards never overflows (no inf * 0 = NaN in backward)
     return _maybe_inplace(input, inplace, lambda x: ew.where(x > 0, x, ew.expm1(ew.clamp(x, None, 0.0)) * alpha))
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    check_tensor(input, "elu_")
     return elu(input, alpha, True)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with the self-normalising constants (alpha ~ 1.6733, scale ~ 1.0507)."""
+    check_tensor(input, "selu")
     return _maybe_inplace(input, inplace, lambda x: elu(x, _SELU_ALPHA) * _SELU_SCALE)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    check_tensor(input, "celu")
     if alpha == 0:
         raise ValueError("ZeroDivisionError: alpha cannot be 0 for CELU")
     return _maybe_inplace(input, inplace,
@@ -109,15 +120,19 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else `value`."""
+    check_tensor(input, "threshold")
     return _maybe_inplace(input, inplace, lambda x: ew.where(x > threshold, x, value))
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    check_tensor(input, "threshold_")
     return _maybe_inplace(input, True, lambda x: ew.where(x > threshold, x, value))
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x for x >= 0, weight * x otherwise; `weight` has 1 element or one per channel (dim 1 of input)."""
+    check_tensor(input, "prelu")
+    check_tensor(weight, "prelu", "weight", 2)
     if weight.numel() != 1:
         if input.ndim < 2 and weight.numel() != (input.shape[0] if input.ndim else 1):
             raise RuntimeError(f"prelu: weight has {weight.numel()} elements for input {list(input.shape)}")
@@ -150,6 +165,7 @@ class Gelu(Op):
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (`approximate='none'`, exact through erf) or its tanh approximation
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (`approximate='tanh'`)."""
+    check_tensor(input, "gelu")
     if approximate == "none":
         return Gelu.apply(input)
     if approximate == "tanh":
@@ -160,11 +176,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (the swish function)."""
+    check_tensor(input, "silu")
     return _maybe_inplace(input, inplace, lambda x: x * ew.sigmoid(x))
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * x)) / beta, reverting to x where beta * x > threshold."""
+    check_tensor(input, "softplus")
     bx = input * beta if beta != 1 else input
     # exp sees min(beta*x, threshold) only: no overflow in the branch where() discards
     soft = ew.log1p(ew.exp(ew.clamp(bx, None, threshold)))
@@ -173,6 +191,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x))."""
+    check_tensor(input, "mish")
     return _maybe_inplace(input, inplace, lambda x: x * ew.tanh(softplus(x)))
 
 
@@ -198,36 +217,43 @@ class LogSigmoid(Op):
 
 def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)), computed as min(x, 0) - log1p(exp(-|x|)) (no overflow for any x)."""
+    check_tensor(input, "logsigmoid")
     return LogSigmoid.apply(input)
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6."""
+    check_tensor(input, "hardsigmoid")
     return _maybe_inplace(input, inplace, lambda x: ew.clamp(x + 3.0, 0.0, 6.0) / 6.0)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6."""
+    check_tensor(input, "hardswish")
     return _maybe_inplace(input, inplace, lambda x: x * ew.clamp(x + 3.0, 0.0, 6.0) / 6.0)
 
 
 def softsign(input: Tensor) -> Tensor:
     """x / (1 + |x|)."""
+    check_tensor(input, "softsign")
     return input / (ew.abs(input) + 1.0)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
     """x - tanh(x)."""
+    check_tensor(input, "tanhshrink")
     return input - ew.tanh(input)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0."""
+    check_tensor(input, "hardshrink")
     return ew.where(ew.abs(input) > lambd, input, 0.0)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd for x > lambd, x + lambd for x < -lambd, else 0."""
+    check_tensor(input, "softshrink")
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}.")
     return ew.where(input > lambd, input - lambd, ew.where(input < -lambd, input + lambd, 0.0))
@@ -235,6 +261,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b), where a and b are the two halves of `input` along `dim`."""
+    check_tensor(input, "glu")
     if input.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     if input.shape[dim] % 2:
@@ -291,16 +318,19 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     """exp(x_i) / sum_j exp(x_j) along `dim`, computed stably (any logit magnitude).
 
     `dtype`: cast the input to it first (e.g. to avoid float16 overflow)."""
+    check_tensor(input, "softmax")
     return _softmax_like(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """x_i - log(sum_j exp(x_j)) along `dim`, computed stably (any logit magnitude)."""
+    check_tensor(input, "log_softmax")
     return _softmax_like(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """softmax(-x) along `dim`."""
+    check_tensor(input, "softmin")
     if dtype is not None:
         input = ew.cast(input, dtypes.as_dtype(dtype))
     return _softmax_like(Softmax, "softmin", -input, dim, None)

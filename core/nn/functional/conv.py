@@ -6,6 +6,8 @@ is made of the other two, so gradients of gradients work to any order.
 """
 from __future__ import annotations
 
+import operator
+
 from ...autograd.node import Op
 from ...tensor import Tensor
 from .padding import pad as _pad
@@ -14,11 +16,12 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
 def ntuple(value, n: int, name: str, op: str) -> tuple:
-    """`value` (an int or a sequence of n ints) as a tuple of n ints, as PyTorch's `_pair`."""
+    """`value` (an int or a sequence of n ints) as a tuple of n ints, as PyTorch's `_pair`; a float or a
+    string is a TypeError, never truncated or parsed."""
     if isinstance(value, int):
         return (value,) * n
     try:
-        out = tuple(int(v) for v in value)
+        out = tuple(map(operator.index, value))
     except TypeError:
         raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}") from None
     if len(out) == 1:

@@ -1,6 +1,7 @@
 """`F.linear` and `F.bilinear`."""
 from __future__ import annotations
 
+from ...arguments import not_tensor
 from ...autograd.grad_mode import state as _grad_state
 from ...autograd.node import Op
 from ...tensor import Tensor, _wrap
@@ -36,6 +37,10 @@ class Linear(Op):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight^T + bias. Shapes: input (*, in), weight (out, in) or (in,), bias (out,) or ()."""
+    if not isinstance(input, Tensor):
+        raise not_tensor(input, "linear")
+    if not isinstance(weight, Tensor):
+        raise not_tensor(weight, "linear", "weight", 2)
     w = weight._data
     if (w.ndim == 2 and input._data.ndim >= 1 and input._data.shape[-1] == w.shape[1]
             and input._dtype is weight._dtype and input._device is weight._device

@@ -40,7 +40,13 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None =
 def _constant(input: Tensor, pad: tuple, value) -> Tensor:
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        dim, left, right = input.ndim - 1 - i, pad[2 * i], pad[2 * i + 1]
+        n = input.shape[dim]
+        # PyTorch crops the left side, then the right: neither may take more than what is left
+        if n + min(left, 0) < 0 or n + min(left, 0) + min(right, 0) < 0:
+            raise RuntimeError(f"pad: negative padding ({left}, {right}) at dimension {dim} removes more than its "
+                               f"size {n} (input {list(input.shape)}); narrow(): length must be non-negative.")
+        widths[dim] = (left, right)
     crop = tuple(slice(-lo if lo < 0 else None, hi if hi < 0 else None) for lo, hi in widths)
     widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     out = _pad(input, widths, value) if any(lo or hi for lo, hi in widths) else input

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 
+from ...arguments import int_arg
 from ...creation import empty
 from ...tensor import Tensor
 from .. import functional as F, init
@@ -24,6 +25,8 @@ class _ConvNd(Module):
                  bias: bool, padding_mode: str, output_padding=0, device=None, dtype=None) -> None:
         super().__init__()
         name, n = type(self).__name__, self._dims
+        in_channels = int_arg(in_channels, name, "in_channels")
+        out_channels = int_arg(out_channels, name, "out_channels")
         if not isinstance(groups, int) or groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
         if in_channels % groups:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ...arguments import int_arg
 from ...creation import empty
 from ...tensor import Tensor
 from .. import functional as F, init
@@ -37,8 +38,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = in_features = int_arg(in_features, "Linear", "in_features")
+        self.out_features = out_features = int_arg(out_features, "Linear", "out_features")
         self.weight = Parameter(empty((out_features, in_features), device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_features, device=device, dtype=dtype))
@@ -71,9 +72,9 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device=None,
                  dtype=None) -> None:
         super().__init__()
-        self.in1_features = in1_features
-        self.in2_features = in2_features
-        self.out_features = out_features
+        self.in1_features = in1_features = int_arg(in1_features, "Bilinear", "in1_features")
+        self.in2_features = in2_features = int_arg(in2_features, "Bilinear", "in2_features")
+        self.out_features = out_features = int_arg(out_features, "Bilinear", "out_features")
         self.weight = Parameter(empty((out_features, in1_features, in2_features), device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(empty(out_features, device=device, dtype=dtype))

@@ -4,8 +4,9 @@ from __future__ import annotations
 import warnings
 
 from ... import dtypes
+from ...arguments import int_arg
 from ...creation import empty, ones, tensor, zeros
-from ...tensor import Tensor
+from ...tensor import Tensor, _size_args
 from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
@@ -43,7 +44,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
-        self.num_features = num_features
+        self.num_features = num_features = int_arg(num_features, type(self).__name__, "num_features")
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
@@ -182,7 +183,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
                  device=None, dtype=None) -> None:
         super().__init__()
-        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape = _size_args((normalized_shape,), type(self).__name__, "normalized_shape")
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
@@ -217,6 +218,8 @@ class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
                  dtype=None, *, bias: bool = True) -> None:
         super().__init__()
+        num_groups = int_arg(num_groups, "GroupNorm", "num_groups")
+        num_channels = int_arg(num_channels, "GroupNorm", "num_channels")
         if num_channels % num_groups:
             raise ValueError(f"num_channels must be divisible by num_groups (got num_channels={num_channels}, "
                              f"num_groups={num_groups})")
@@ -245,7 +248,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True, device=None,
                  dtype=None) -> None:
         super().__init__()
-        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape = _size_args((normalized_shape,), type(self).__name__, "normalized_shape")
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:

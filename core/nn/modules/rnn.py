@@ -11,6 +11,7 @@ import math
 import numbers
 import warnings
 
+from ...arguments import int_arg
 from ...creation import empty, zeros
 from ...ops.shape import cat, stack
 from ...tensor import Tensor
@@ -63,8 +64,11 @@ class RNNBase(Module):
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                           stacklevel=3)
-        if not isinstance(hidden_size, int):
-            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        name = type(self).__name__
+        input_size = int_arg(input_size, name, "input_size")
+        hidden_size = int_arg(hidden_size, name, "hidden_size")
+        num_layers = int_arg(num_layers, name, "num_layers")
+        proj_size = int_arg(proj_size, name, "proj_size")
         if hidden_size <= 0:
             raise ValueError(f"hidden_size must be greater than zero, got {hidden_size}")
         if num_layers <= 0:
@@ -340,8 +344,8 @@ class RNNCellBase(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device=None,
                  dtype=None) -> None:
         super().__init__()
-        self.input_size = input_size
-        self.hidden_size = hidden_size
+        self.input_size = input_size = int_arg(input_size, type(self).__name__, "input_size")
+        self.hidden_size = hidden_size = int_arg(hidden_size, type(self).__name__, "hidden_size")
         self.bias = bias
         self.weight_ih = Parameter(empty((num_chunks * hidden_size, input_size), device=device, dtype=dtype))
         self.weight_hh = Parameter(empty((num_chunks * hidden_size, hidden_size), device=device, dtype=dtype))

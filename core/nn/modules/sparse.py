@@ -1,6 +1,7 @@
 """`Embedding`: a lookup table of learnable vectors."""
 from __future__ import annotations
 
+from ...arguments import int_arg
 from ...autograd.grad_mode import no_grad
 from ...creation import empty
 from ...tensor import Tensor
@@ -31,8 +32,8 @@ class Embedding(Module):
                  sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device=None,
                  dtype=None) -> None:
         super().__init__()
-        self.num_embeddings = num_embeddings
-        self.embedding_dim = embedding_dim
+        self.num_embeddings = num_embeddings = int_arg(num_embeddings, "Embedding", "num_embeddings")
+        self.embedding_dim = embedding_dim = int_arg(embedding_dim, "Embedding", "embedding_dim")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Padding_idx must be within num_embeddings (got {padding_idx} for "

@@ -1,5 +1,6 @@
 """DataLoader with worker processes: order, prefetching, IterableDataset sharding, reproducible seeding,
-error propagation (exceptions, dead workers, timeout) and clean shutdown (no orphan processes).
+error propagation (exceptions, dead workers, timeout, batches the main process cannot unpickle),
+clean shutdown (no orphan processes, even when the main process is killed) and single-threaded BLAS.
 
 The datasets live at module level so that the tests also hold under the 'spawn' start method.
 """
@@ -8,7 +9,11 @@ import multiprocessing
 import os
 import pickle
 import random
+import select
 import signal
+import subprocess
+import sys
+import threading
 import time
 
 import numpy as np
@@ -16,6 +21,13 @@ import pytest
 
 import ember
 import ember.utils.data as data
+
+try:
+    import threadpoolctl
+except ImportError:
+    threadpoolctl = None
+
+_THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class Range(data.Dataset):
@@ -90,6 +102,39 @@ class Unpicklable(Range):
         return (i for i in range(index))
 
 
+def _refuse_to_rebuild(index):
+    raise ValueError(f"record {index} only rebuilds inside a worker")
+
+
+class RebuildsOnlyInWorkers:
+    """Pickles fine; unpickling it raises."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def __reduce__(self):
+        return _refuse_to_rebuild, (self.index,)
+
+
+class UnpicklableInMainProcess(Range):
+    def __getitem__(self, index):
+        return RebuildsOnlyInWorkers(index) if index == 3 else index
+
+
+class ThreadEnv(Range):
+    def __getitem__(self, index):
+        return [os.environ.get(name) for name in _THREAD_ENV_VARS]
+
+
+def _blas_threads():
+    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+
+
+class BlasThreads(Range):
+    def __getitem__(self, index):
+        return _blas_threads()
+
+
 class CountingFetches(Range):
     def __init__(self, n, counter):
         super().__init__(n)
@@ -133,11 +178,27 @@ def _failing_init(worker_id):
     raise OSError(f"cannot open shard for worker {worker_id}")
 
 
+def _running(pid):
+    """Whether process `pid` runs; a zombie does not (an orphan's may wait long for init to reap it)."""
+    if os.path.isdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                state = stat.read().rpartition(")")[2].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        return state not in ("Z", "X")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _assert_processes_gone(pids, within=3.0):
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         alive = {p.pid for p in multiprocessing.active_children()} & set(pids)
-        if not alive and not any(os.path.exists(f"/proc/{pid}") for pid in pids):
+        if not alive and not any(_running(pid) for pid in pids):
             return
         time.sleep(0.02)
     raise AssertionError(f"worker processes {sorted(pids)} are still alive")
@@ -153,7 +214,8 @@ def test_workers_return_batches_in_sampler_order_even_when_later_ones_finish_fir
 
 
 def test_workers_give_the_same_batches_as_the_main_process():
-    dataset = data.TensorDataset(ember.tensor(np.arange(40, dtype=np.float32).reshape(20, 2)), ember.arange(20))
+    dataset = data.TensorDataset(ember.tensor(np.arange(40, dtype=np.float32).reshape(20, 2), device="cpu"),
+                                 ember.arange(20, device="cpu"))
     single = [[t.tolist() for t in b] for b in data.DataLoader(dataset, batch_size=6)]
     batches = list(data.DataLoader(dataset, batch_size=6, num_workers=2))
     assert all(isinstance(t, ember.Tensor) and t.device == ember.device("cpu") for b in batches for t in b)
@@ -262,6 +324,21 @@ def test_a_batch_that_cannot_be_sent_back_raises_instead_of_hanging():
         next(iter(data.DataLoader(Unpicklable(2), batch_size=None, num_workers=1)))
 
 
+def test_a_batch_the_main_process_cannot_unpickle_raises_naming_worker_and_batch_and_iteration_goes_on():
+    iterator = iter(data.DataLoader(UnpicklableInMainProcess(6), batch_size=None, num_workers=2))
+    pids = [w.pid for w in iterator._workers]
+    assert [next(iterator) for _ in range(3)] == [0, 1, 2]
+    message = (
+        r"DataLoader worker process 1 sent batch 3, which cannot be unpickled in the main process: "
+        r"ValueError: record 3 only rebuilds inside a worker"
+    )
+    with pytest.raises(RuntimeError, match=message) as excinfo:
+        next(iterator)
+    assert isinstance(excinfo.value.__cause__, ValueError)
+    assert list(iterator) == [4, 5]
+    _assert_processes_gone(pids)
+
+
 def test_worker_init_fn_exception_is_reraised():
     with pytest.raises(OSError, match="cannot open shard for worker 0"):
         next(iter(data.DataLoader(Range(4), num_workers=1, worker_init_fn=_failing_init)))
@@ -338,3 +415,109 @@ def test_unpicklable_worker_arguments_under_spawn_raise_and_start_no_worker():
 def test_workers_started_with_spawn_load_module_level_datasets():
     loader = data.DataLoader(Range(6), batch_size=2, num_workers=1, multiprocessing_context="spawn")
     assert _values(loader) == list(range(6))
+
+
+def test_workers_started_by_another_thread_outlive_that_thread():
+    # Linux's parent-death signal follows the thread that started a process, not the process.
+    loader = data.DataLoader(Range(16, slow=range(16)), batch_size=2, num_workers=2)
+    iterators = []
+    starter = threading.Thread(target=lambda: iterators.append(iter(loader)))
+    starter.start()
+    starter.join(timeout=60)
+    assert [v for batch in iterators[0] for v in batch.tolist()] == list(range(16))
+
+
+_KILLED_MAIN_PROCESS = """
+import os, sys, threading, time
+import ember.utils.data as data
+
+
+class BlockedForever(data.Dataset):
+    def __getitem__(self, index):
+        os.write(sys.stdout.fileno(), f"fetching {os.getpid()}\\n".encode())  # one write: the lines never mix
+        time.sleep(600)
+
+    def __len__(self):
+        return 4
+
+
+if __name__ == "__main__":
+    start_method, starter = sys.argv[1:]
+    loader = data.DataLoader(BlockedForever(), num_workers=2, multiprocessing_context=start_method)
+    iterators = []
+    if starter == "main thread":
+        iterators.append(iter(loader))
+    else:
+        thread = threading.Thread(target=lambda: iterators.append(iter(loader)))
+        thread.start()
+        thread.join()
+    next(iterators[0])
+"""
+
+
+def _read_pids(stream, count, within):
+    """The pids in the first `count` lines (`fetching PID`) of `stream`; None if they take longer than `within`."""
+    fd, text, deadline = stream.fileno(), b"", time.monotonic() + within
+    while text.count(b"\n") < count:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            return None
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return None
+        text += chunk
+    return {int(line.split()[1]) for line in text.splitlines()[:count]}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="kills the main process with SIGKILL")
+@pytest.mark.parametrize(
+    "start_method, starter", [("fork", "main thread"), ("fork", "other thread"), ("forkserver", "main thread")]
+)
+def test_workers_blocked_in_getitem_die_when_the_main_process_is_killed(tmp_path, start_method, starter):
+    if start_method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {start_method!r} start method on this platform")
+    script = tmp_path / "killed_main_process.py"
+    script.write_text(_KILLED_MAIN_PROCESS)
+    stderr_path = tmp_path / "stderr"
+    with open(stderr_path, "w") as stderr:
+        main = subprocess.Popen(
+            [sys.executable, str(script), start_method, starter], stdout=subprocess.PIPE, stderr=stderr
+        )
+    pids = None
+    try:
+        pids = _read_pids(main.stdout, count=2, within=60.0)
+        assert pids is not None, f"the workers did not start fetching; stderr:\n{stderr_path.read_text()}"
+        main.kill()
+        main.wait(timeout=30)
+        _assert_processes_gone(pids, within=10.0)
+    finally:
+        main.kill()
+        main.wait(timeout=30)
+        for pid in pids or ():
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
+        main.stdout.close()
+
+
+def test_workers_set_the_thread_count_variables_to_one(monkeypatch):
+    for name in _THREAD_ENV_VARS:
+        monkeypatch.setenv(name, "2")
+    loader = data.DataLoader(ThreadEnv(2), batch_size=None, num_workers=2)
+    assert list(loader) == [["1"] * len(_THREAD_ENV_VARS)] * 2
+    assert all(os.environ[name] == "2" for name in _THREAD_ENV_VARS)
+
+
+@pytest.mark.skipif(threadpoolctl is None, reason="threadpoolctl is not installed")
+@pytest.mark.parametrize("start_method", ["fork", "spawn"])
+def test_workers_run_blas_single_threaded_and_the_main_process_keeps_its_threads(monkeypatch, start_method):
+    if start_method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no {start_method!r} start method on this platform")
+    if not _blas_threads():
+        pytest.skip("numpy has no BLAS thread pool here")
+    for name in _THREAD_ENV_VARS:
+        monkeypatch.setenv(name, "2")  # what a spawned worker's BLAS starts with
+    loader = data.DataLoader(BlasThreads(2), batch_size=None, num_workers=2, multiprocessing_context=start_method)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):  # what a forked worker's BLAS inherits
+        blas_threads = list(loader)
+        assert _blas_threads() == [2] * len(_blas_threads())
+    assert all(threads == [1] * len(threads) for threads in blas_threads)

@@ -10,6 +10,7 @@ import multiprocessing.context
 import os
 import queue
 import signal
+import threading
 import time
 import warnings
 from typing import Any, Callable, Iterable, Iterator
@@ -20,6 +21,7 @@ from .dataset import Dataset, IterableDataset
 from .fetch import _DatasetKind
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _draw_seed
 from .worker import ExceptionWrapper, get_worker_info
+from .worker_threads import single_threaded_for_fork
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
@@ -94,6 +96,12 @@ class DataLoader:
     generator) when an iterator is created, so ``ember.manual_seed`` makes the workers'
     randomness reproducible. A worker's exception is re-raised in the main process with its
     type and the worker's traceback; a worker that dies raises ``RuntimeError`` naming it.
+
+    Beyond PyTorch: a batch that the main process cannot unpickle raises ``RuntimeError`` naming
+    the worker and the batch (and the iteration can go on), and the workers die with the main
+    process even when it is killed in the middle of a fetch. As in PyTorch, the workers run
+    single-threaded: their BLAS and OpenMP thread pools are limited to one thread (through
+    ``threadpoolctl`` for the libraries already loaded, when it is installed).
     """
 
     _immutable_after_init = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
@@ -331,13 +339,15 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     The main process sends ``(send_idx, indices)`` tasks round-robin to one index queue per worker,
     keeping ``prefetch_factor * num_workers`` tasks outstanding; every worker puts
-    ``(send_idx, batch)`` on one shared result queue. Results that arrive early wait in
-    ``_task_info`` (the reorder buffer) until their turn, so batches come out in sampler order.
+    ``(send_idx, pickled batch)`` on one shared result queue. Results that arrive early wait in
+    ``_task_info`` (the reorder buffer) until their turn, so batches come out in sampler order. A
+    batch is unpickled when its turn comes, so one that cannot be unpickled raises in its turn,
+    naming the worker and the batch, and the iteration can go on.
 
     While waiting for a result the main process polls the workers' health, so a dead worker raises
     ``RuntimeError`` naming it, and ``timeout`` raises instead of hanging. The workers are shut
     down at the end of the epoch (unless persistent), on a fatal error, and when the iterator is
-    garbage collected (e.g. after ``break``); a worker also exits when its parent process dies.
+    garbage collected (e.g. after ``break``); a worker also dies with this process.
     """
 
     def __init__(self, loader: DataLoader) -> None:
@@ -350,36 +360,45 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers: list = []
         self._index_queues: list = []
         context = loader.multiprocessing_context or multiprocessing.get_context()
-        self._worker_result_queue = _worker._ResultQueue(ctx=context)
+        self._worker_result_queue = context.Queue()
         self._workers_done_event = context.Event()
+        # What a worker needs to die with this process (worker._die_with_parent): a forkserver
+        # worker is the server's child, not this process's.
+        start_method = context.get_start_method()
+        parent_pid = None if start_method == "forkserver" else os.getpid()
+        started_by_main_thread = threading.current_thread() is threading.main_thread()
         self._shutdown = False
         try:
-            for worker_id in range(self._num_workers):
-                index_queue = context.Queue()
-                # Tasks left in an index queue at shutdown are dropped, not flushed.
-                index_queue.cancel_join_thread()
-                process = context.Process(
-                    target=_worker._worker_loop,
-                    args=(
-                        self._dataset_kind,
-                        self._dataset,
-                        index_queue,
-                        self._worker_result_queue,
-                        self._workers_done_event,
-                        self._auto_collation,
-                        self._collate_fn,
-                        self._drop_last,
-                        self._base_seed,
-                        loader.worker_init_fn,
-                        worker_id,
-                        self._num_workers,
-                    ),
-                    name=f"ember-data-worker-{worker_id}",
-                    daemon=True,
-                )
-                process.start()
-                self._index_queues.append(index_queue)
-                self._workers.append(process)
+            with single_threaded_for_fork(start_method):
+                for worker_id in range(self._num_workers):
+                    index_queue = context.Queue()
+                    # Tasks left in an index queue at shutdown are dropped, not flushed.
+                    index_queue.cancel_join_thread()
+                    process = context.Process(
+                        target=_worker._worker_loop,
+                        args=(
+                            self._dataset_kind,
+                            self._dataset,
+                            index_queue,
+                            self._worker_result_queue,
+                            self._workers_done_event,
+                            self._auto_collation,
+                            self._collate_fn,
+                            self._drop_last,
+                            self._base_seed,
+                            loader.worker_init_fn,
+                            worker_id,
+                            self._num_workers,
+                            parent_pid,
+                            started_by_main_thread,
+                            start_method == "fork",
+                        ),
+                        name=f"ember-data-worker-{worker_id}",
+                        daemon=True,
+                    )
+                    process.start()
+                    self._index_queues.append(index_queue)
+                    self._workers.append(process)
         except BaseException:
             self._shutdown_workers()
             raise
@@ -389,7 +408,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         super()._reset(loader, first_iter)
         self._send_idx = 0  # index of the next task to send
         self._rcvd_idx = 0  # index of the next task to return
-        # send_idx -> (worker_id,) while outstanding, (worker_id, data) once it arrived early.
+        # send_idx -> (worker_id,) while outstanding, (worker_id, pickled batch) once it arrived early.
         self._task_info: dict[int, tuple] = {}
         self._workers_status = [True] * self._num_workers
         self._workers_num_tasks = [0] * self._num_workers
@@ -460,9 +479,10 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 raise StopIteration
 
             if len(self._task_info[self._rcvd_idx]) == 2:
-                worker_id, data = self._task_info.pop(self._rcvd_idx)
+                idx = self._rcvd_idx
+                worker_id, data = self._task_info.pop(idx)
                 self._rcvd_idx += 1
-                return self._process_data(data, worker_id)
+                return self._process_data(data, worker_id, idx)
 
             idx, data = self._get_data()
             if isinstance(data, _worker._IterableDatasetStopIteration):
@@ -475,7 +495,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 worker_id = self._task_info.pop(idx)[0]
                 if idx == self._rcvd_idx:
                     self._rcvd_idx += 1
-                return self._process_data(data, worker_id)
+                return self._process_data(data, worker_id, idx)
             self._task_info[idx] += (data,)
 
     def _try_put_index(self) -> None:
@@ -497,9 +517,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers_num_tasks[worker_id] += 1
         self._send_idx += 1
 
-    def _process_data(self, data: Any, worker_id: int) -> Any:
+    def _process_data(self, payload: bytes, worker_id: int, idx: int) -> Any:
+        """Account for the finished task ``idx``, queue the next one, and return its unpickled batch."""
         self._workers_num_tasks[worker_id] -= 1
         self._try_put_index()
+        data = _worker._decode_result(payload, worker_id, idx)
         if isinstance(data, ExceptionWrapper):
             data.reraise()
         return data

@@ -1,13 +1,23 @@
-"""What runs inside a DataLoader worker process, and what it sends back to the main process."""
+"""What runs inside a DataLoader worker process, and what it sends back to the main process.
+
+A worker pickles each result itself and the main process unpickles it when its turn comes
+(``_encode_result`` / ``_decode_result``), so that a batch that fails either way is reported with
+the worker and the batch it belongs to, and the iteration can go on past it.
+"""
 from __future__ import annotations
 
-import multiprocessing.queues
+import ctypes
+import io
+import multiprocessing
 import os
 import pickle
 import queue
 import random
+import signal
 import sys
+import threading
 import traceback
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable
 
 import numpy as np
@@ -15,6 +25,7 @@ import numpy as np
 import ember
 
 from .fetch import _DatasetKind
+from .worker_threads import limit_worker_threads
 
 __all__ = ["ExceptionWrapper", "WorkerInfo", "get_worker_info"]
 
@@ -97,21 +108,27 @@ class ExceptionWrapper:
         raise exception
 
 
-class _ResultQueue(multiprocessing.queues.Queue):
-    """The queue of the workers' results.
+def _encode_result(data: Any, worker_id: int) -> bytes:
+    """Pickle one result in the worker; a result that cannot be pickled becomes its ``ExceptionWrapper``."""
+    buffer = io.BytesIO()
+    try:
+        ForkingPickler(buffer).dump(data)
+    except Exception:
+        buffer = io.BytesIO()
+        ForkingPickler(buffer).dump(ExceptionWrapper(where=f"sending a batch in DataLoader worker process {worker_id}"))
+    return buffer.getvalue()
 
-    A result that cannot be pickled is replaced by an ``ExceptionWrapper`` of the pickling error
-    (a plain multiprocessing queue would drop it, and the main process would wait for it forever).
-    """
 
-    def _on_queue_feeder_error(self, error: Exception, obj: Any) -> None:
-        is_result = isinstance(obj, tuple) and len(obj) == 2 and isinstance(obj[0], int)
-        if not is_result or isinstance(obj[1], ExceptionWrapper):
-            super()._on_queue_feeder_error(error, obj)
-            return
-        info = get_worker_info()
-        where = "sending a batch in DataLoader worker process" + ("" if info is None else f" {info.id}")
-        self.put((obj[0], ExceptionWrapper((type(error), error, error.__traceback__), where=where)))
+def _decode_result(payload: bytes, worker_id: int, batch: int) -> Any:
+    """Unpickle, in the main process, the result of task ``batch`` that worker ``worker_id`` sent."""
+    try:
+        return pickle.loads(payload)
+    except Exception as error:
+        raise RuntimeError(
+            f"DataLoader worker process {worker_id} sent batch {batch}, which cannot be unpickled in the main "
+            f"process: {type(error).__name__}: {error}. Everything in a batch must be rebuildable there: its "
+            "classes importable in the main process, and their __reduce__ / __setstate__ working there."
+        ) from error
 
 
 class _IterableDatasetStopIteration:
@@ -125,14 +142,52 @@ class _ResumeIteration:
     """Sent to persistent workers at the start of a new epoch, and echoed back by them."""
 
 
-class _ParentWatchdog:
-    """Tells a worker whether the process that started it is still alive (it is re-parented if not)."""
+# prctl(2) option: the signal this process gets when the thread that created it exits.
+_PR_SET_PDEATHSIG = 1
 
-    def __init__(self) -> None:
-        self.parent_pid = os.getppid()
 
-    def is_alive(self) -> bool:
-        return os.getppid() == self.parent_pid
+def _arm_parent_death_signal() -> bool:
+    """Ask Linux to SIGKILL this process when its parent thread exits; ``False`` where that is unavailable."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: multiprocessing.process.BaseProcess, parent_pid: int | None) -> None:
+    """Exit the process once ``parent`` is gone: its sentinel pipe closes, or this process is re-parented."""
+    while True:
+        parent.join(POLL_INTERVAL)
+        if not parent.is_alive() or (parent_pid is not None and os.getppid() != parent_pid):
+            os._exit(1)
+
+
+def _die_with_parent(parent_pid: int | None, started_by_main_thread: bool) -> None:
+    """Make this worker end as soon as the DataLoader process does, even in the middle of a fetch.
+
+    Linux kills the worker itself (``PR_SET_PDEATHSIG``) when the DataLoader process is its parent and
+    that process's main thread started it: the signal follows the thread that created a process, so a
+    worker started by another thread would die with that thread. Otherwise a daemon thread watches
+    the DataLoader process and exits this one, as PyTorch's ``ManagerWatchdog`` does.
+
+    Args:
+        parent_pid: pid of the DataLoader process if it is this worker's parent (``fork``, ``spawn``);
+            ``None`` if a server process forked the worker (``forkserver``).
+        started_by_main_thread: whether the DataLoader process's main thread started this worker.
+    """
+    if parent_pid is not None and started_by_main_thread and _arm_parent_death_signal():
+        if os.getppid() != parent_pid:  # the parent died before the signal was armed
+            os._exit(1)
+        return
+    watchdog = threading.Thread(
+        target=_watch_parent,
+        args=(multiprocessing.parent_process(), parent_pid),
+        name="ember-data-worker-watchdog",
+        daemon=True,
+    )
+    watchdog.start()
 
 
 def _seed_worker(base_seed: int, worker_id: int) -> int:
@@ -158,14 +213,20 @@ def _worker_loop(
     init_fn: Callable[[int], None] | None,
     worker_id: int,
     num_workers: int,
+    parent_pid: int | None,
+    started_by_main_thread: bool,
+    forked: bool,
 ) -> None:
     """Serve ``(send_idx, index)`` tasks from ``index_queue`` until told to stop (``None``).
 
-    Each result goes to ``data_queue`` as ``(send_idx, batch)``, where an exception is sent as an
-    ``ExceptionWrapper`` and the end of an IterableDataset as ``_IterableDatasetStopIteration``.
-    The loop also ends when the parent process dies.
+    Each result goes to ``data_queue`` as ``(send_idx, _encode_result(batch))``, where an exception
+    is sent as an ``ExceptionWrapper``; the end of an IterableDataset is sent unpickled, as
+    ``(send_idx, _IterableDatasetStopIteration)``. The worker dies with the DataLoader process
+    (``parent_pid``, ``started_by_main_thread``: see ``_die_with_parent``) and runs its thread pools
+    on one thread (``forked``: from the DataLoader process, whose limits it inherits).
     """
     global _worker_info
+    _die_with_parent(parent_pid, started_by_main_thread)
     try:
         seed = _seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
@@ -173,6 +234,7 @@ def _worker_loop(
         init_exception = None
         fetcher = None
         try:
+            limit_worker_threads(forked)
             if init_fn is not None:
                 init_fn(worker_id)
             fetcher = _DatasetKind.create_fetcher(dataset_kind, dataset, auto_collation, collate_fn, drop_last)
@@ -180,8 +242,7 @@ def _worker_loop(
             init_exception = ExceptionWrapper(where=where)
 
         iteration_end = False
-        watchdog = _ParentWatchdog()
-        while watchdog.is_alive():
+        while True:
             try:
                 task = index_queue.get(timeout=POLL_INTERVAL)
             except queue.Empty:
@@ -214,6 +275,8 @@ def _worker_loop(
                         iteration_end = True
                     else:
                         data = ExceptionWrapper(where=where)
+            if not isinstance(data, _IterableDatasetStopIteration):
+                data = _encode_result(data, worker_id)
             data_queue.put((send_idx, data))
             del data, task, index
     except KeyboardInterrupt:
