@@ -1,120 +1,141 @@
-"""A Backend written once against a numpy-like array module `xp`; numpy and cupy subclass it.
+"""`ArrayBackend`: the required tier written once against a numpy-like array module `xp`.
 
-A subclass sets `xp` (and overrides what its library does differently); the elementwise
-methods are bound to the library's ufuncs when the subclass is created, so an op is one call.
+A subclass names its module (`array_module = "numpy"`, `"cupy"`); the module is imported when
+the backend is first instantiated, never when the class is defined, so a backend class for an
+absent or broken library costs nothing to import. On instantiation the elementwise primitives
+are bound to the module's ufuncs as plain per-instance functions, so an op is one call.
+`ArrayBackend` overrides no derived primitive and no fused kernel: with it, every default body
+runs (the `reference` backend). `ArrayKernels` (`array_kernels.py`) adds the fast paths.
 """
 from __future__ import annotations
 
 import abc
+import importlib
+import importlib.util
 import json
 
 from ember import dtypes
 
-from .base import Backend, _conv_out, _overhang, _window, first_inside, lowest
+from .base import Backend
 
-# ember primitive -> xp function, for ufuncs taking (a[, b], out=)
-_UNARY = {
-    "neg": "negative", "exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1",
-    "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "abs": "absolute",
-    "sign": "sign", "floor": "floor", "ceil": "ceil", "logical_not": "logical_not",
-    "bitwise_not": "invert",
+# interface method -> xp function, for ufuncs taking (a[, b], out=)
+REQUIRED_UNARY = {
+    "neg": "negative", "exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt",
+    "sin": "sin", "cos": "cos", "tanh": "tanh", "floor": "floor", "bitwise_not": "invert",
 }
-_BINARY = {
-    "add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide",
-    "floor_divide": "floor_divide", "remainder": "remainder", "pow": "power",
-    "maximum": "maximum", "minimum": "minimum", "bitwise_and": "bitwise_and",
-    "bitwise_or": "bitwise_or", "bitwise_xor": "bitwise_xor",
+REQUIRED_BINARY = {
+    "add": "add", "mul": "multiply", "div": "true_divide", "pow": "power", "bitwise_and": "bitwise_and",
 }
-_COMPARE = {
-    "equal": "equal", "not_equal": "not_equal", "less": "less", "less_equal": "less_equal",
-    "greater": "greater", "greater_equal": "greater_equal", "logical_and": "logical_and",
-    "logical_or": "logical_or", "logical_xor": "logical_xor",
-}
+REQUIRED_COMPARE = {"equal": "equal", "less": "less"}
 
 
 def _unary(fn, ndarray, asarray):
-    def op(self, a, out=None):
+    def op(a, out=None):
         r = fn(a, out=out)
         return r if r.__class__ is ndarray else asarray(r)
     return op
 
 
 def _binary(fn, ndarray, asarray):
-    def op(self, a, b, out=None):
+    def op(a, b, out=None):
         r = fn(a, b, out=out)
         return r if r.__class__ is ndarray else asarray(r)
     return op
 
 
 def _compare(fn, ndarray, asarray):
-    def op(self, a, b):
+    def op(a, b):
         r = fn(a, b)
         return r if r.__class__ is ndarray else asarray(r)
     return op
 
 
+def _method(make, fn_name: str):
+    """The class-level method for a ufunc-backed primitive (the instance binds a faster copy)."""
+    def method(self, *args, **kwargs):
+        return make(getattr(self.xp, fn_name), self.xp.ndarray, self.xp.asarray)(*args, **kwargs)
+    method.__name__ = fn_name
+    return method
+
+
+def ufunc_tables(unary: dict, binary: dict, compare: dict):
+    return ((unary, _unary), (binary, _binary), (compare, _compare))
+
+
+def install_ufunc_methods(cls, tables) -> None:
+    """Define the class-level methods of `tables` on `cls` (documentation, and what the ABC checks)."""
+    for table, make in tables:
+        for name, fn in table.items():
+            setattr(cls, name, _method(make, fn))
+    abc.update_abstractmethods(cls)
+
+
+def bind_ufuncs(backend, tables) -> None:
+    """Bind `tables` to the instance: `backend.add` becomes the bare ufunc call (no method object)."""
+    xp = backend.xp
+    for table, make in tables:
+        for name, fn in table.items():
+            setattr(backend, name, make(getattr(xp, fn), xp.ndarray, xp.asarray))
+
+
+_REQUIRED_TABLES = ufunc_tables(REQUIRED_UNARY, REQUIRED_BINARY, REQUIRED_COMPARE)
+
+
 class ArrayBackend(Backend):
-    """Backend over a numpy-compatible module; `xp` is set by the subclass."""
+    """The required tier over the numpy-compatible module named by `array_module`."""
 
-    xp = None
+    #: import name of the array module, e.g. "numpy" or "cupy"
+    array_module: str = ""
 
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        xp = cls.xp
-        if xp is None:
-            return
-        for table, make in ((_UNARY, _unary), (_BINARY, _binary), (_COMPARE, _compare)):
-            for name, fn in table.items():
-                if name not in cls.__dict__:
-                    setattr(cls, name, make(getattr(xp, fn), xp.ndarray, xp.asarray))
-        abc.update_abstractmethods(cls)
-
-    def __init__(self) -> None:
-        xp = self.xp
-        self._to_native = {d: xp.dtype(d.name) for d in dtypes.ALL}
-        self._from_native = {xp.dtype(d.name): d for d in dtypes.ALL}
+    def __init__(self, index: int | None = None) -> None:
+        super().__init__(index)
+        self.xp = xp = importlib.import_module(self.array_module)
+        self._to_native = {d: xp.dtype(d.name) for d in self.supported_dtypes}
+        self._from_native = {v: d for d, v in self._to_native.items()}
+        bind_ufuncs(self, _REQUIRED_TABLES)
 
     def _arr(self, r):
         return r if r.__class__ is self.xp.ndarray else self.xp.asarray(r)
 
-    # ---- dtypes and transfer ----
-    def native_dtype(self, dtype):
-        return self._to_native[dtype]
+    # ---- devices ----
+    @classmethod
+    def is_available(cls) -> tuple[bool, str]:
+        if importlib.util.find_spec(cls.array_module) is None:
+            return False, f"the array library '{cls.array_module}' is not installed"
+        return True, ""
 
+    @classmethod
+    def device_count(cls) -> int:
+        return 1
+
+    def library_version(self) -> str:
+        return f"{self.array_module} {self.xp.__version__}"
+
+    # ---- dtypes and transfer ----
     def dtype_of(self, a):
         try:
             return self._from_native[a.dtype]
         except KeyError:
             raise TypeError(f"{self.name} backend: arrays of dtype {a.dtype} are not supported by ember; "
-                            f"supported: {', '.join(d.name for d in dtypes.ALL)}") from None
+                            f"supported: {', '.join(d.name for d in self._to_native)}") from None
 
-    def is_native(self, obj) -> bool:
-        return isinstance(obj, self.xp.ndarray)
+    def asarray(self, data, dtype):
+        return self.xp.array(data, dtype=self._to_native[dtype])  # a copy: `shares_host_memory` is False
+
+    def to_numpy(self, a):
+        import numpy
+
+        return numpy.array(a)
 
     def astype(self, a, dtype):
         return a.astype(self._to_native[dtype])
 
-    def copy(self, a):
-        return a.copy()
-
-    def copy_(self, dst, src) -> None:
-        self.xp.copyto(dst, src, casting="unsafe")
-
     # ---- creation ----
-    def empty(self, shape, dtype, index=None):
-        return self.xp.empty(shape, self._to_native[dtype])
-
-    def full(self, shape, value, dtype, index=None):
+    def full(self, shape, value, dtype):
         return self.xp.full(shape, value, self._to_native[dtype])
 
-    def arange(self, start, end, step, dtype, index=None):
+    def arange(self, start, end, step, dtype):
         return self.xp.arange(start, end, step, dtype=self._to_native[dtype])
-
-    def linspace(self, start, end, steps, dtype, index=None):
-        return self.xp.linspace(start, end, steps, dtype=self._to_native[dtype])
-
-    def eye(self, n, m, dtype, index=None):
-        return self.xp.eye(n, m, dtype=self._to_native[dtype])
 
     # ---- random ----
     def new_generator(self, seed: int):
@@ -138,53 +159,14 @@ class ArrayBackend(Backend):
             r += low
         return r
 
-    def normal(self, gen, shape, mean, std, dtype):
-        r = self._float_sample(gen.standard_normal, shape, dtype)
-        if std != 1.0:
-            r *= std
-        if mean != 0.0:
-            r += mean
-        return r
-
-    def randint(self, gen, low, high, shape, dtype):
-        native = self._to_native[dtype]
-        if dtype.is_floating_point or dtype is dtypes.bool:
-            return self._arr(gen.integers(low, high, size=shape, dtype=self.xp.int64)).astype(native)
-        return self._arr(gen.integers(low, high, size=shape, dtype=native))
-
-    def permutation(self, gen, n, dtype):
-        return gen.permutation(n).astype(self._to_native[dtype])
-
-    def multinomial(self, gen, probs, num_samples, replacement):
-        xp = self.xp
-        p = probs.astype(xp.float64)
-        p = p / p.sum(axis=1, keepdims=True)
-        rows = [gen.choice(p.shape[1], size=num_samples, replace=replacement, p=row) for row in p]
-        return xp.stack(rows).astype(xp.int64)
-
-    # ---- elementwise extras ----
-    def round(self, a, decimals=0):
-        return self._arr(self.xp.round(a, decimals))
-
-    def isnan(self, a):
-        return self._arr(self.xp.isnan(a))
-
-    def isinf(self, a):
-        return self._arr(self.xp.isinf(a))
-
-    def clip(self, a, low, high, out=None):
-        return self._arr(self.xp.clip(a, low, high, out=out))
-
-    def relu_backward(self, grad, out):
-        mask = (out > 0).astype(grad.dtype)  # a float mask: faster than where(), or a multiply that casts bools
-        return self.xp.multiply(mask, grad, out=mask)
-
-    def sigmoid(self, a):
-        # exp(-|a|) never overflows and keeps relative precision in both tails; ~10x faster than logaddexp
-        xp = self.xp
-        e = xp.exp(-xp.abs(a))
-        r = 1 / (1 + e)
-        return self._arr(xp.where(a >= 0, r, e * r))
+    # ---- elementwise ----
+    def floor_divide(self, a, b, out=None):
+        # INT_MIN // -1 wraps and x // 0.0 is inf, as in PyTorch: numpy warns about both, cupy never warns
+        errstate = getattr(self.xp, "errstate", None)
+        if errstate is None:
+            return self._arr(self.xp.floor_divide(a, b, out=out))
+        with errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return self._arr(self.xp.floor_divide(a, b, out=out))
 
     def where(self, cond, a, b):
         return self._arr(self.xp.where(cond, a, b))
@@ -201,29 +183,19 @@ class ArrayBackend(Backend):
     def max(self, a, axis=None, keepdims=False):
         return self._arr(a.max(axis=axis, keepdims=keepdims))
 
-    def min(self, a, axis=None, keepdims=False):
-        return self._arr(a.min(axis=axis, keepdims=keepdims))
-
     def argmax(self, a, axis=None, keepdims=False):
         return self._arr(a.argmax(axis=axis, keepdims=keepdims)).astype(self.xp.int64, copy=False)
-
-    def argmin(self, a, axis=None, keepdims=False):
-        return self._arr(a.argmin(axis=axis, keepdims=keepdims)).astype(self.xp.int64, copy=False)
-
-    def all(self, a, axis=None, keepdims=False):
-        return self._arr(a.all(axis=axis, keepdims=keepdims))
-
-    def any(self, a, axis=None, keepdims=False):
-        return self._arr(a.any(axis=axis, keepdims=keepdims))
 
     def cumsum(self, a, axis):
         return a.cumsum(axis=axis, dtype=a.dtype if a.dtype.kind == "f" else None)
 
     def sort(self, a, axis, descending):
         xp = self.xp
-        idx = xp.argsort(a, axis=axis, kind="stable")
-        if descending:
-            idx = xp.flip(idx, axis)
+        if descending:  # the stable ascending order of the reversed array, reversed: equal values keep their order
+            n = a.shape[axis]
+            idx = (n - 1) - xp.flip(xp.argsort(xp.flip(a, axis), axis=axis, kind="stable"), axis)
+        else:
+            idx = xp.argsort(a, axis=axis, kind="stable")
         return xp.take_along_axis(a, idx, axis), idx.astype(xp.int64, copy=False)
 
     # ---- shape and indexing ----
@@ -239,15 +211,6 @@ class ArrayBackend(Backend):
     def concatenate(self, arrays, axis):
         return self.xp.concatenate(arrays, axis=axis)
 
-    def flip(self, a, axes):
-        return self.xp.flip(a, axes)
-
-    def roll(self, a, shifts, axes):
-        return self.xp.roll(a, shifts, axes)
-
-    def pad(self, a, pad_width, value):
-        return self.xp.pad(a, pad_width, constant_values=value)
-
     def getitem(self, a, key):
         return self._arr(a[key])
 
@@ -259,309 +222,11 @@ class ArrayBackend(Backend):
         self.xp.add.at(out, key, values)
         return out
 
-    def take_along_axis(self, a, index, axis):
-        return self.xp.take_along_axis(a, index, axis)
-
-    def scatter_add(self, a, axis, index, src):
-        xp = self.xp
-        out = a.copy()
-        idx = list(xp.indices(index.shape, sparse=True))
-        idx[axis] = index
-        xp.add.at(out, tuple(idx), src[tuple(slice(0, n) for n in index.shape)])
-        return out
-
     def nonzero(self, a):
         return self.xp.argwhere(a).astype(self.xp.int64, copy=False)
 
     def matmul(self, a, b):
-        if a.ndim > 2 and b.ndim == 2:
-            # one GEMM over the folded leading dims: numpy's stacked matmul runs one small GEMM per
-            # leading index, several times slower (Linear on (L, N, in) inputs)
-            return self._arr(self.xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:]))
         return self._arr(self.xp.matmul(a, b))
 
-    def linear(self, x, weight, bias):
-        lead = x.shape[:-1]
-        out = self.xp.matmul(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]), weight.T)
-        if bias is not None:
-            self.xp.add(out, bias, out=out)
-        return out if len(lead) == 1 else out.reshape(lead + out.shape[-1:])
 
-    def linear_backward(self, grad, x, weight, needs_bias):
-        matmul = self.xp.matmul
-        g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
-        gx = None
-        if weight is not None:
-            gx = matmul(g2, weight)
-            if grad.ndim != 2:
-                gx = gx.reshape(grad.shape[:-1] + weight.shape[1:])
-        gw = None if x is None else matmul(g2.T, x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
-        return gx, gw, g2.sum(0) if needs_bias else None
-
-    def log_softmax(self, a, axis):
-        if a.ndim == 0:
-            return super().log_softmax(a, axis)
-        xp = self.xp
-        shifted = xp.subtract(a, a.max(axis, keepdims=True))
-        total = xp.exp(shifted).sum(axis, keepdims=True)
-        return xp.subtract(shifted, xp.log(total, out=total), out=shifted)
-
-    def sgd_step(self, param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov, maximize):
-        if momentum_buffer is None or momentum == 0 or weight_decay != 0 or dampening != 0 or nesterov or maximize:
-            return super().sgd_step(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay,
-                                    nesterov, maximize)
-        xp = self.xp  # plain momentum, the common case: three ufunc calls
-        xp.multiply(momentum_buffer, momentum, out=momentum_buffer)
-        xp.add(momentum_buffer, grad, out=momentum_buffer)
-        xp.subtract(param, xp.multiply(momentum_buffer, lr), out=param)
-        return momentum_buffer
-
-    # ---- convolution and pooling ----
-    # Convolutions run as one GEMM over channel-major columns (C*kh*kw, N*Ho*rows): numpy's
-    # stacked matmul would run one small GEMM per sample. With stride 1 the columns are built on
-    # a "wide" grid whose rows span the padded width, so each kernel offset is one contiguous
-    # shift of the flattened padded planes (long copies and adds instead of short strided
-    # rows); the extra columns are cropped from the output and zero in gradients.
-    def _padded_planes(self, x, padding, extra_rows: int):
-        """`x` (N, C, H, W) zero-padded into a new (C, N, H + 2ph + extra_rows, W + 2pw) array."""
-        n, c, h, w = x.shape
-        ph, pw = padding
-        buf = self.xp.zeros((c, n, h + 2 * ph + extra_rows, w + 2 * pw), x.dtype)
-        buf[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
-        return buf
-
-    def _conv_columns(self, x, kernel_size, stride, padding, dilation, output_size):
-        """(columns (C*kh*kw, N*Ho*row), row): the patches of `x` for the first `output_size` outputs,
-        row = padded width (stride 1) or Wo."""
-        n, c = x.shape[:2]
-        (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel_size, stride, dilation, output_size
-        wide = sh == 1 and sw == 1
-        buf = self._padded_planes(x, padding, 1 if wide and kw > 1 else 0)
-        sc, sn, sr, it = buf.strides
-        as_strided = self.xp.lib.stride_tricks.as_strided
-        if wide:
-            row = buf.shape[3]
-            view = as_strided(buf, (c, kh, kw, n, ho * row), (sc, dh * sr, dw * it, sn, it))
-        else:
-            row = wo
-            view = as_strided(buf, (c, kh, kw, n, ho, wo), (sc, dh * sr, dw * it, sn, sh * sr, sw * it))
-        return view.reshape(c * kh * kw, n * ho * row), row
-
-    def _grad_rows(self, grad, row: int):
-        """`grad` (N, O, Ho, Wo) as (O, N*Ho*row), zero in the columns past Wo."""
-        n, o, ho, wo = grad.shape
-        if row == wo:
-            return grad.transpose(1, 0, 2, 3).reshape(o, n * ho * wo)
-        rows = self.xp.empty((o, n, ho, row), grad.dtype)
-        rows[..., :wo] = grad.transpose(1, 0, 2, 3)
-        rows[..., wo:] = 0
-        return rows.reshape(o, n * ho * row)
-
-    def _grouped_matmul(self, a, b, groups: int):
-        """a (G*m, k) @ b (G*k, n) per group: (G*m, n)."""
-        if groups == 1:
-            return self.xp.matmul(a, b)
-        out = self.xp.matmul(a.reshape(groups, a.shape[0] // groups, a.shape[1]),
-                             b.reshape(groups, b.shape[0] // groups, b.shape[1]))
-        return out.reshape(-1, out.shape[2])
-
-    def conv2d(self, x, weight, stride, padding, dilation, groups):
-        n, o = x.shape[0], weight.shape[0]
-        ho, wo = _conv_out(x.shape[2:], weight.shape[2:], stride, padding, dilation)
-        cols, row = self._conv_columns(x, weight.shape[2:], stride, padding, dilation, (ho, wo))
-        out = self._grouped_matmul(weight.reshape(o, -1), cols, groups).reshape(o, n, ho, row)[:, :, :, :wo]
-        # a dense NCHW result (one copy) keeps the ReLU, pooling and their gradients that follow on
-        # contiguous arrays: on this strided view each of them runs about 2x slower
-        nchw = self.xp.empty((n, o, ho, wo), out.dtype)
-        nchw.transpose(1, 0, 2, 3)[...] = out
-        return nchw
-
-    def conv2d_backward_input(self, grad, weight, input_size, stride, padding, dilation, groups):
-        xp = self.xp
-        n, o, ho, wo = grad.shape
-        (kh, kw), (h, w), (ph, pw), (dh, dw) = weight.shape[2:], input_size, padding, dilation
-        c = weight.shape[1] * groups
-        wide = stride[0] == 1 and stride[1] == 1
-        hp, wp = h + 2 * ph, w + 2 * pw
-        row = wp if wide else wo
-        wt = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1).reshape(-1, o // groups)
-        cols = self._grouped_matmul(wt, self._grad_rows(grad, row), groups).reshape(c, kh, kw, n, ho * row)
-        if wide:
-            extra = 1 if kw > 1 else 0
-            planes = xp.zeros((c, n, (hp + extra) * wp), grad.dtype)
-            span = ho * wp
-            for i in range(kh):
-                for j in range(kw):
-                    start = i * dh * wp + j * dw
-                    planes[:, :, start:start + span] += cols[:, i, j]
-            planes = planes.reshape(c, n, hp + extra, wp)
-        else:
-            planes = xp.zeros((c, n, hp, wp), grad.dtype)
-            cols = cols.reshape(c, kh, kw, n, ho, wo)
-            for i in range(kh):
-                for j in range(kw):
-                    planes[_window(i, j, stride, dilation, (ho, wo))] += cols[:, i, j]
-        return planes[:, :, ph:ph + h, pw:pw + w].transpose(1, 0, 2, 3)
-
-    def conv2d_backward_weight(self, x, grad, kernel_size, stride, padding, dilation, groups):
-        n, o = grad.shape[:2]
-        cols, row = self._conv_columns(x, kernel_size, stride, padding, dilation, grad.shape[2:])
-        g = self._grad_rows(grad, row)
-        if groups == 1 and o * cols.shape[0] < 1024 and n > 1:
-            # a tiny (O, C*kh*kw) result over a long reduction: BLAS runs that on one thread and
-            # slowly; one product per sample, then a sum, is ~3x faster (first layers, C=1)
-            dw = self.xp.matmul(g.reshape(o, n, -1).transpose(1, 0, 2),
-                                cols.reshape(cols.shape[0], n, -1).transpose(1, 2, 0)).sum(0)
-        elif groups == 1:
-            dw = self.xp.matmul(cols, g.T).T  # OpenBLAS runs this orientation ~30% faster than g @ cols.T
-        else:
-            dw = self.xp.matmul(g.reshape(groups, o // groups, -1),
-                                cols.reshape(groups, cols.shape[0] // groups, -1).transpose(0, 2, 1))
-        return dw.reshape((o, x.shape[1] // groups) + tuple(kernel_size))
-
-    def _pool_input(self, x, kernel_size, stride, padding, dilation, output_size, value: float):
-        (ph, pw), (eh, ew) = padding, _overhang(x.shape[2:], kernel_size, stride, padding, dilation, output_size)
-        if not (ph or pw or eh or ew):
-            return x
-        n, c, h, w = x.shape
-        buf = self.xp.full((n, c, h + 2 * ph + eh, w + 2 * pw + ew), value, x.dtype)
-        buf[:, :, ph:ph + h, pw:pw + w] = x
-        return buf
-
-    @staticmethod
-    def _tiled(kernel_size, stride, padding, dilation, input_size, output_size) -> bool:
-        """Whether the windows tile the input without overlap or padding (kernel == stride, the common
-        MaxPool2d(k)): then the input reshapes to (N, C, Ho, kh, Wo, kw) windows."""
-        return (tuple(kernel_size) == tuple(stride) and not any(padding) and tuple(dilation) == (1, 1)
-                and all(o * k <= n for o, k, n in zip(output_size, kernel_size, input_size)))
-
-    def _tiles(self, x, kernel_size, output_size):
-        """`x` (N, C, H, W) as its (N, C, Ho, kh, Wo, kw) windows (a view; rows/columns past them dropped)."""
-        (kh, kw), (ho, wo) = kernel_size, output_size
-        return x[:, :, :ho * kh, :wo * kw].reshape(x.shape[:2] + (ho, kh, wo, kw))
-
-    def _max_pool_2x2(self, x, output_size):
-        """2x2 tiles: the larger of each row's two values, then of the two rows; ties keep the first
-        maximum in raster order (strict comparisons), as PyTorch."""
-        xp = self.xp
-        t = self._tiles(x, (2, 2), output_size)
-        a, b, c, d = t[:, :, :, 0, :, 0], t[:, :, :, 0, :, 1], t[:, :, :, 1, :, 0], t[:, :, :, 1, :, 1]
-        right, lower_right = xp.greater(b, a), xp.greater(d, c)
-        top, bottom = xp.maximum(a, b), xp.maximum(c, d)
-        lower = xp.greater(bottom, top)
-        out = xp.maximum(top, bottom, out=top)
-        # arg = lower ? 2 + lower_right : right, with int8 arithmetic (masked selection is slower)
-        arg = xp.subtract(lower_right.view(xp.int8), right.view(xp.int8))
-        arg += 2
-        arg *= lower
-        arg += right
-        return out, arg
-
-    # Masked numpy calls (where, copyto(where=), boolean indexing) branch per element and run
-    # several times slower on the random masks pooling makes; these kernels use arithmetic on
-    # masks instead.
-    def max_pool2d(self, x, kernel_size, stride, padding, dilation, output_size):
-        xp = self.xp
-        if tuple(kernel_size) == (2, 2) and self._tiled(kernel_size, stride, padding, dilation, x.shape[2:],
-                                                        output_size):
-            out, arg = self._max_pool_2x2(x, output_size)
-            if not xp.isnan(out).any():  # NaN windows (rare) need the general kernel's last-NaN rule
-                return out, arg
-        src = self._pool_input(x, kernel_size, stride, padding, dilation, output_size, lowest(self.dtype_of(x)))
-        kw = kernel_size[1]
-        views = [src[_window(k // kw, k % kw, stride, dilation, output_size)]
-                 for k in range(kernel_size[0] * kw)]
-        index_dtype = xp.int8 if len(views) < 128 else xp.int32
-        if src is x:  # no padding: every window starts with a real value
-            first = 1
-            out = xp.copy(views[0], order="K")
-            arg = xp.zeros(out.shape, index_dtype)
-        else:  # padding never wins: start below everything, at each window's first real position
-            first = 0
-            out = xp.full(views[0].shape, lowest(self.dtype_of(x)), x.dtype)
-            arg = xp.empty(out.shape, index_dtype)
-            arg[...] = xp.asarray(first_inside(kernel_size, stride, padding, dilation, output_size), index_dtype)
-        better = xp.empty(out.shape, bool)
-        step = xp.empty(out.shape, arg.dtype)
-        for k in range(first, len(views)):
-            # the last k whose value beats the running maximum is the largest such k (and any
-            # such k comes after the window's first real position)
-            xp.greater(views[k], out, out=better)
-            xp.multiply(better, k, out=step)
-            xp.maximum(arg, step, out=arg)
-            xp.maximum(out, views[k], out=out)
-        nan = xp.isnan(out)
-        if nan.any():  # PyTorch's rule: the last NaN of a window wins
-            last = xp.zeros(out.shape, arg.dtype)
-            for k in range(len(views)):
-                xp.isnan(views[k], out=better)
-                xp.multiply(better, k, out=step)
-                xp.maximum(last, step, out=last)
-            arg = xp.where(nan, last, arg)
-        return out, arg
-
-    def _pool_planes(self, like, input_size, kernel_size, stride, padding, dilation):
-        """A zero (N, C, Hp, Wp) gradient of the padded pooling input, and the crop back to (H, W)."""
-        (h, w), (ph, pw) = input_size, padding
-        eh, ew = _overhang(input_size, kernel_size, stride, padding, dilation, like.shape[2:])
-        planes = self.xp.zeros(like.shape[:2] + (h + 2 * ph + eh, w + 2 * pw + ew), like.dtype)
-        return planes, (slice(None), slice(None), slice(ph, ph + h), slice(pw, pw + w))
-
-    def max_pool2d_backward(self, grad, argmax, input_size, kernel_size, stride, padding, dilation):
-        xp = self.xp
-        kh, kw = kernel_size
-        if self._tiled(kernel_size, stride, padding, dilation, input_size, grad.shape[2:]):
-            return self._max_pool_tiled_backward(grad, argmax, input_size, kernel_size)
-        planes, crop = self._pool_planes(grad, input_size, kernel_size, stride, padding, dilation)
-        disjoint = all(stride[d] >= dilation[d] * (kernel_size[d] - 1) + 1 for d in (0, 1))
-        mask = xp.empty(argmax.shape, bool)
-        for k in range(kh * kw):
-            xp.equal(argmax, k, out=mask)
-            view = planes[_window(k // kw, k % kw, stride, dilation, grad.shape[2:])]
-            if disjoint:  # each position is in at most one window: write, do not add
-                self._select(grad, mask, view)
-            else:
-                view += self._select(grad, mask, xp.empty(grad.shape, grad.dtype))
-        return planes[crop]
-
-    def _max_pool_tiled_backward(self, grad, argmax, input_size, kernel_size):
-        """Tiled windows: every input position is in exactly one window (or past them all), so each
-        kernel offset's select is written straight into its slot and only the uncovered tail is zeroed.
-        (One broadcast select over all offsets is ~8x slower: numpy's inner loop becomes the kw axis.)"""
-        xp = self.xp
-        (kh, kw), (ho, wo) = kernel_size, grad.shape[2:]
-        (h, w), covered = input_size, ho * kh == input_size[0] and wo * kw == input_size[1]
-        planes = (xp.empty if covered else xp.zeros)(grad.shape[:2] + (h, w), grad.dtype)
-        tiles = self._tiles(planes, kernel_size, (ho, wo))
-        mask = xp.empty(argmax.shape, bool)
-        for k in range(kh * kw):
-            xp.equal(argmax, k, out=mask)
-            self._select(grad, mask, tiles[:, :, :, k // kw, :, k % kw])
-        return planes
-
-    def _select(self, a, mask, out):
-        """`out` = a where mask else 0, exactly (NaN and inf stay where mask is False): the bits of
-        `a` times the mask, which numpy runs without branching."""
-        bits = self.xp.dtype(f"u{a.dtype.itemsize}")
-        self.xp.multiply(a.view(bits), mask, out=out.view(bits))
-        return out
-
-    def avg_pool2d(self, x, kernel_size, stride, padding, output_size, count_include_pad, divisor_override):
-        xp = self.xp
-        kh, kw = kernel_size
-        src = self._pool_input(x, kernel_size, stride, padding, (1, 1), output_size, 0.0)
-        total = xp.copy(src[_window(0, 0, stride, (1, 1), output_size)], order="K")
-        for k in range(1, kh * kw):
-            total += src[_window(k // kw, k % kw, stride, (1, 1), output_size)]
-        total *= self._pool_scale(x, kernel_size, stride, padding, output_size, count_include_pad, divisor_override)
-        return total
-
-    def avg_pool2d_backward(self, grad, input_size, kernel_size, stride, padding, count_include_pad,
-                            divisor_override):
-        kh, kw = kernel_size
-        g = grad * self._pool_scale(grad, kernel_size, stride, padding, grad.shape[2:], count_include_pad,
-                                    divisor_override, input_size)
-        planes, crop = self._pool_planes(grad, input_size, kernel_size, stride, padding, (1, 1))
-        for k in range(kh * kw):
-            planes[_window(k // kw, k % kw, stride, (1, 1), grad.shape[2:])] += g
-        return planes[crop]
+install_ufunc_methods(ArrayBackend, _REQUIRED_TABLES)

@@ -1,663 +1,84 @@
-"""The ops interface every ember backend implements.
+"""`Backend`: the ops interface every ember backend implements.
 
-Arrays are the backend's native arrays ("A" below). Unless a method says otherwise:
-- binary elementwise methods broadcast with numpy's rules, and either operand may be a Python
-  scalar; core has already cast tensor operands to the result dtype, so a backend never
-  decides promotion;
-- elementwise methods accept `out=`: an existing array of the result's shape to write into;
-- `axis` is an int, a tuple of ints or None (all axes);
-- results are arrays, never library scalars (a 0-d reduction is a 0-d array);
-- native arrays expose `.shape` (a tuple of ints) and `.ndim`, as the array API standard requires.
-Optional fused kernels at the end have defaults written with the primitives; a backend may
-override them for speed.
+The interface has three tiers, each in its own file:
+
+- `required.py`: the **required** primitives (abstract). A backend that implements only these
+  passes ember's whole suite;
+- `derived.py`: **derived** primitives with default bodies over the required ones (`sub` from
+  `add` and `neg`, comparisons from `less` and `equal`, `min` from `max`, `flip`/`roll`/`pad`
+  from indexing, integer and normal random numbers from `uniform`, ...);
+- `fused.py`: **fused kernels** with default bodies (linear, softmax, convolution, pooling,
+  optimizer updates, ...).
+
+A backend overrides derived primitives and fused kernels only for speed; the consistency test
+in `ember.testing` holds every override against its default. This file adds what describes a
+backend: its name, device type, capabilities and the device index an instance serves.
 """
 from __future__ import annotations
 
-import abc
-from typing import Any, Sequence
+import inspect
 
 from ember import dtypes
 
-A = Any  # a native array of the backend
+from .derived import DerivedPrimitives
+from .fused import FusedKernels
+from .required import Array, RequiredPrimitives
+
+__all__ = ["Array", "Backend", "DtypeNotSupportedError", "tier_of", "tiers"]
 
 
-class Backend(abc.ABC):
-    """One array library serving one device type (numpy: "cpu", cupy: "cuda")."""
+class DtypeNotSupportedError(TypeError):
+    """A dtype the backend of a device does not support (e.g. float64 on a float32-only device)."""
+
+
+class Backend(FusedKernels):
+    """One array library serving one device type; one instance per device index.
+
+    Subclasses set `name` and `device_type`, implement the required tier, and may declare
+    capabilities: `supported_dtypes` (the ember dtypes the backend supports), `shares_host_memory` (whether
+    `to_numpy`/`asarray` share memory with host numpy arrays) and `known_failures` (conformance-kit
+    tests expected to fail, run as strict xfails so that a fix is noticed).
+    """
 
     #: unique backend name, e.g. "numpy"
     name: str = ""
-    #: the device type it serves, e.g. "cpu"
+    #: the device type it serves, e.g. "cpu"; unique among installed backends
     device_type: str = ""
-
-    # ---- identity and devices ---------------------------------------------------------------
-    @classmethod
-    @abc.abstractmethod
-    def is_available(cls) -> tuple[bool, str]:
-        """(True, "") when usable here, else (False, a reason a person can act on)."""
-
-    @abc.abstractmethod
-    def device_count(self) -> int:
-        """Number of devices of `device_type` this backend can use."""
-
-    @abc.abstractmethod
-    def library_version(self) -> str:
-        """Name and version of the array library, e.g. "numpy 2.1.0"."""
-
-    @abc.abstractmethod
-    def synchronize(self, index: int | None = None) -> None:
-        """Wait until all queued work on the device has finished (no-op for synchronous ones)."""
-
-    # ---- dtypes and transfer ----------------------------------------------------------------
-    @abc.abstractmethod
-    def native_dtype(self, dtype) -> Any:
-        """The library's dtype object for an ember dtype."""
-
-    @abc.abstractmethod
-    def dtype_of(self, a: A):
-        """The ember dtype of array `a`."""
-
-    @abc.abstractmethod
-    def asarray(self, data, dtype, index: int | None = None) -> A:
-        """An array on device `index` from nested lists, numbers or a host numpy array, cast to `dtype`."""
-
-    @abc.abstractmethod
-    def to_numpy(self, a: A):
-        """A host numpy array with the same contents (may share memory for host backends)."""
-
-    @abc.abstractmethod
-    def is_native(self, obj) -> bool:
-        """True when `obj` is an array of this backend's library."""
-
-    @abc.abstractmethod
-    def owns_memory(self, a: A) -> bool:
-        """True when `a` is a writable array that no other array views (safe to update in place)."""
-
-    @abc.abstractmethod
-    def astype(self, a: A, dtype) -> A:
-        """`a` cast to the ember `dtype` (a new array)."""
-
-    @abc.abstractmethod
-    def copy(self, a: A) -> A:
-        """A contiguous copy of `a`."""
-
-    @abc.abstractmethod
-    def copy_(self, dst: A, src) -> None:
-        """Write `src` (array or scalar, broadcast to dst's shape, cast to dst's dtype) into `dst`."""
-
-    # ---- creation ---------------------------------------------------------------------------
-    @abc.abstractmethod
-    def empty(self, shape: tuple[int, ...], dtype, index: int | None = None) -> A:
-        """An uninitialised array."""
-
-    @abc.abstractmethod
-    def full(self, shape: tuple[int, ...], value, dtype, index: int | None = None) -> A:
-        """An array filled with `value`."""
-
-    @abc.abstractmethod
-    def arange(self, start, end, step, dtype, index: int | None = None) -> A:
-        """Values from `start` (inclusive) to `end` (exclusive) by `step`."""
-
-    @abc.abstractmethod
-    def linspace(self, start, end, steps: int, dtype, index: int | None = None) -> A:
-        """`steps` evenly spaced values from `start` to `end`, both included."""
-
-    @abc.abstractmethod
-    def eye(self, n: int, m: int, dtype, index: int | None = None) -> A:
-        """An n x m array with ones on the diagonal."""
-
-    # ---- random (generators are opaque objects of the backend) ------------------------------
-    @abc.abstractmethod
-    def new_generator(self, seed: int) -> Any:
-        """A random generator seeded with `seed`; the same seed gives the same stream."""
-
-    @abc.abstractmethod
-    def generator_state(self, gen) -> bytes:
-        """The generator's state as bytes that `set_generator_state` accepts."""
-
-    @abc.abstractmethod
-    def set_generator_state(self, gen, state: bytes) -> None:
-        """Restore a state from `generator_state`."""
-
-    @abc.abstractmethod
-    def uniform(self, gen, shape, low: float, high: float, dtype) -> A:
-        """Samples from U[low, high)."""
-
-    @abc.abstractmethod
-    def normal(self, gen, shape, mean: float, std: float, dtype) -> A:
-        """Samples from N(mean, std**2)."""
-
-    @abc.abstractmethod
-    def randint(self, gen, low: int, high: int, shape, dtype) -> A:
-        """Integers uniform in [low, high)."""
-
-    @abc.abstractmethod
-    def permutation(self, gen, n: int, dtype) -> A:
-        """A random permutation of 0..n-1."""
-
-    @abc.abstractmethod
-    def multinomial(self, gen, probs: A, num_samples: int, replacement: bool) -> A:
-        """int64 indices drawn from each row of the 2-D non-negative weights `probs`."""
-
-    # ---- elementwise: unary -----------------------------------------------------------------
-    @abc.abstractmethod
-    def neg(self, a: A, out: A | None = None) -> A: """-a"""
-
-    @abc.abstractmethod
-    def exp(self, a: A, out: A | None = None) -> A: """e**a"""
-
-    @abc.abstractmethod
-    def log(self, a: A, out: A | None = None) -> A: """natural logarithm"""
-
-    @abc.abstractmethod
-    def log1p(self, a: A, out: A | None = None) -> A: """log(1 + a), accurate near 0"""
-
-    @abc.abstractmethod
-    def expm1(self, a: A, out: A | None = None) -> A: """exp(a) - 1, accurate near 0"""
-
-    @abc.abstractmethod
-    def sqrt(self, a: A, out: A | None = None) -> A: """square root"""
-
-    @abc.abstractmethod
-    def sin(self, a: A, out: A | None = None) -> A: """sine"""
-
-    @abc.abstractmethod
-    def cos(self, a: A, out: A | None = None) -> A: """cosine"""
-
-    @abc.abstractmethod
-    def tan(self, a: A, out: A | None = None) -> A: """tangent"""
-
-    @abc.abstractmethod
-    def tanh(self, a: A, out: A | None = None) -> A: """hyperbolic tangent"""
-
-    @abc.abstractmethod
-    def erf(self, a: A, out: A | None = None) -> A: """the error function, accurate to the dtype's precision"""
-
-    @abc.abstractmethod
-    def abs(self, a: A, out: A | None = None) -> A: """absolute value"""
-
-    @abc.abstractmethod
-    def sign(self, a: A, out: A | None = None) -> A: """-1, 0 or 1 (0 for 0)"""
-
-    @abc.abstractmethod
-    def floor(self, a: A, out: A | None = None) -> A: """round down"""
-
-    @abc.abstractmethod
-    def ceil(self, a: A, out: A | None = None) -> A: """round up"""
-
-    @abc.abstractmethod
-    def round(self, a: A, decimals: int = 0) -> A: """round half to even at `decimals` digits"""
-
-    @abc.abstractmethod
-    def isnan(self, a: A) -> A: """bool: a is NaN"""
-
-    @abc.abstractmethod
-    def isinf(self, a: A) -> A: """bool: a is +-inf"""
-
-    @abc.abstractmethod
-    def logical_not(self, a: A, out: A | None = None) -> A: """bool: not a"""
-
-    @abc.abstractmethod
-    def bitwise_not(self, a: A, out: A | None = None) -> A: """bitwise not of integers (logical not of bools)"""
-
-    # ---- elementwise: binary ----------------------------------------------------------------
-    @abc.abstractmethod
-    def add(self, a, b, out: A | None = None) -> A: """a + b"""
-
-    @abc.abstractmethod
-    def sub(self, a, b, out: A | None = None) -> A: """a - b"""
-
-    @abc.abstractmethod
-    def mul(self, a, b, out: A | None = None) -> A: """a * b"""
-
-    @abc.abstractmethod
-    def div(self, a, b, out: A | None = None) -> A: """true division a / b (float operands)"""
-
-    @abc.abstractmethod
-    def floor_divide(self, a, b, out: A | None = None) -> A: """floor(a / b)"""
-
-    @abc.abstractmethod
-    def remainder(self, a, b, out: A | None = None) -> A: """a - floor(a / b) * b (sign of b, as Python)"""
-
-    @abc.abstractmethod
-    def pow(self, a, b, out: A | None = None) -> A: """a ** b"""
-
-    @abc.abstractmethod
-    def maximum(self, a, b, out: A | None = None) -> A: """elementwise max; NaN propagates"""
-
-    @abc.abstractmethod
-    def minimum(self, a, b, out: A | None = None) -> A: """elementwise min; NaN propagates"""
-
-    @abc.abstractmethod
-    def clip(self, a: A, low, high, out: A | None = None) -> A: """min(max(a, low), high); low or high may be None"""
-
-    @abc.abstractmethod
-    def equal(self, a, b) -> A: """bool: a == b"""
-
-    @abc.abstractmethod
-    def not_equal(self, a, b) -> A: """bool: a != b"""
-
-    @abc.abstractmethod
-    def less(self, a, b) -> A: """bool: a < b"""
-
-    @abc.abstractmethod
-    def less_equal(self, a, b) -> A: """bool: a <= b"""
-
-    @abc.abstractmethod
-    def greater(self, a, b) -> A: """bool: a > b"""
-
-    @abc.abstractmethod
-    def greater_equal(self, a, b) -> A: """bool: a >= b"""
-
-    @abc.abstractmethod
-    def logical_and(self, a, b) -> A: """bool: a and b"""
-
-    @abc.abstractmethod
-    def logical_or(self, a, b) -> A: """bool: a or b"""
-
-    @abc.abstractmethod
-    def logical_xor(self, a, b) -> A: """bool: a xor b"""
-
-    @abc.abstractmethod
-    def bitwise_and(self, a, b, out: A | None = None) -> A: """a & b on integers or bools"""
-
-    @abc.abstractmethod
-    def bitwise_or(self, a, b, out: A | None = None) -> A: """a | b on integers or bools"""
-
-    @abc.abstractmethod
-    def bitwise_xor(self, a, b, out: A | None = None) -> A: """a ^ b on integers or bools"""
-
-    @abc.abstractmethod
-    def where(self, cond: A, a, b) -> A: """a where cond else b (broadcast)"""
-
-    # ---- reductions -------------------------------------------------------------------------
-    @abc.abstractmethod
-    def sum(self, a: A, axis=None, keepdims: bool = False, dtype=None) -> A:
-        """Sum over `axis`; `dtype` (ember) is the accumulation and result dtype when given."""
-
-    @abc.abstractmethod
-    def prod(self, a: A, axis=None, keepdims: bool = False, dtype=None) -> A: """product over `axis`"""
-
-    @abc.abstractmethod
-    def max(self, a: A, axis=None, keepdims: bool = False) -> A: """maximum over `axis` (NaN propagates)"""
-
-    @abc.abstractmethod
-    def min(self, a: A, axis=None, keepdims: bool = False) -> A: """minimum over `axis` (NaN propagates)"""
-
-    @abc.abstractmethod
-    def argmax(self, a: A, axis: int | None = None, keepdims: bool = False) -> A:
-        """int64 index of the first maximum along `axis` (of the flattened array when None)."""
-
-    @abc.abstractmethod
-    def argmin(self, a: A, axis: int | None = None, keepdims: bool = False) -> A:
-        """int64 index of the first minimum along `axis`."""
-
-    @abc.abstractmethod
-    def all(self, a: A, axis=None, keepdims: bool = False) -> A: """bool: every element is nonzero"""
-
-    @abc.abstractmethod
-    def any(self, a: A, axis=None, keepdims: bool = False) -> A: """bool: some element is nonzero"""
-
-    @abc.abstractmethod
-    def cumsum(self, a: A, axis: int) -> A: """running sum along `axis` (same dtype as `a` for floats)"""
-
-    @abc.abstractmethod
-    def sort(self, a: A, axis: int, descending: bool) -> tuple[A, A]:
-        """(sorted values, int64 indices) along `axis` (ascending order is stable)."""
-
-    # ---- shape and indexing -----------------------------------------------------------------
-    @abc.abstractmethod
-    def reshape(self, a: A, shape: tuple[int, ...]) -> A: """same data in a new shape (a view when possible)"""
-
-    @abc.abstractmethod
-    def transpose(self, a: A, axes: Sequence[int]) -> A: """permute the axes (a view)"""
-
-    @abc.abstractmethod
-    def broadcast_to(self, a: A, shape: tuple[int, ...]) -> A: """a read-only broadcast view"""
-
-    @abc.abstractmethod
-    def concatenate(self, arrays: Sequence[A], axis: int) -> A: """join arrays along an existing axis"""
-
-    @abc.abstractmethod
-    def flip(self, a: A, axes: tuple[int, ...]) -> A: """reverse the order along `axes`"""
-
-    @abc.abstractmethod
-    def roll(self, a: A, shifts: tuple[int, ...], axes: tuple[int, ...]) -> A: """roll elements along axes"""
-
-    @abc.abstractmethod
-    def pad(self, a: A, pad_width: Sequence[tuple[int, int]], value) -> A:
-        """Constant-pad each axis by (before, after) elements."""
-
-    @abc.abstractmethod
-    def getitem(self, a: A, key) -> A:
-        """numpy indexing: ints, slices, None, Ellipsis, int64/bool arrays (indices already validated)."""
-
-    @abc.abstractmethod
-    def setitem(self, a: A, key, value) -> None: """in-place `a[key] = value`"""
-
-    @abc.abstractmethod
-    def index_add(self, a: A, key, values: A) -> A:
-        """A copy of `a` with `values` added at `a[key]`; duplicate indices accumulate (np.add.at)."""
-
-    @abc.abstractmethod
-    def take_along_axis(self, a: A, index: A, axis: int) -> A: """torch.gather: out[i][j] = a[index[i][j]][j] for axis 0"""
-
-    @abc.abstractmethod
-    def scatter_add(self, a: A, axis: int, index: A, src: A) -> A:
-        """torch.scatter_add (functional): a copy of `a` with src added at `index` along `axis`; duplicates accumulate."""
-
-    @abc.abstractmethod
-    def nonzero(self, a: A) -> A: """int64 (n, ndim) coordinates of the nonzero elements"""
-
-    # ---- linear algebra ---------------------------------------------------------------------
-    @abc.abstractmethod
-    def matmul(self, a: A, b: A) -> A: """matrix product with numpy's matmul rules (batched, broadcast)"""
-
-    # ---- optional fused kernels (defaults from primitives) -----------------------------------
-    def linear(self, x: A, weight: A, bias: A | None) -> A:
-        """x @ weight.T (+ bias): x (*, in), weight (out, in), bias (out,) or None; output (*, out)."""
-        out = self.matmul(x, self.transpose(weight, (1, 0)))
-        return out if bias is None else self.add(out, bias, out=out)
-
-    def linear_backward(self, grad: A, x: A | None, weight: A | None,
-                        needs_bias: bool) -> tuple[A | None, A | None, A | None]:
-        """Gradients of `linear` from `grad` (*, out): (grad @ weight if weight is given,
-        grad.T @ x over the flattened leading dims if x is given, grad summed over them if needs_bias)."""
-        g2 = grad if grad.ndim == 2 else self.reshape(grad, (-1, grad.shape[-1]))
-        gx = None if weight is None else self.matmul(grad, weight)
-        gw = None
-        if x is not None:
-            gw = self.matmul(self.transpose(g2, (1, 0)), x if x.ndim == 2 else self.reshape(x, (-1, x.shape[-1])))
-        return gx, gw, self.sum(g2, (0,)) if needs_bias else None
-
-    def logsumexp(self, a: A, axis: int, keepdims: bool = False) -> A:
-        """log(sum(exp(a))) along `axis`, computed stably."""
-        m = self.max(a, axis, True)
-        m = self.where(self.isinf(m), 0.0, m)
-        s = self.log(self.sum(self.exp(self.sub(a, m)), axis, True))
-        out = self.add(s, m)
-        return out if keepdims else self.reshape(out, _drop_axis(out.shape, axis))
-
-    def softmax(self, a: A, axis: int) -> A:
-        """exp(a) / sum(exp(a)) along `axis`, computed stably."""
-        e = self.exp(self.sub(a, self.max(a, axis, True)))
-        return self.div(e, self.sum(e, axis, True))
-
-    def sigmoid(self, a: A) -> A:
-        """1 / (1 + exp(-a)), without overflow for large |a|."""
-        return self.add(self.mul(self.tanh(self.mul(a, 0.5)), 0.5), 0.5)
-
-    def tanh_backward(self, grad: A, out: A) -> A:
-        """grad * (1 - out**2): the tanh gradient from its output."""
-        return self.mul(grad, self.sub(1, self.mul(out, out)))
-
-    def sigmoid_backward(self, grad: A, out: A) -> A:
-        """grad * out * (1 - out): the sigmoid gradient from its output."""
-        return self.mul(self.mul(grad, out), self.sub(1, out))
-
-    def relu_backward(self, grad: A, out: A) -> A:
-        """`grad` where the ReLU output `out` is positive, else 0 (same shape and dtype as grad)."""
-        return self.where(self.greater(out, 0), grad, 0)
-
-    def log_softmax(self, a: A, axis: int) -> A:
-        """a - logsumexp(a) along `axis`, as (a - max) - log(sum(exp(a - max))): exact shifts keep the
-        precision of the result even for logits of magnitude 1e4. A row holding +inf, or only -inf, is NaN."""
-        shifted = self.sub(a, self.max(a, axis, True))
-        return self.sub(shifted, self.log(self.sum(self.exp(shifted), axis, True)))
-
-    # -- convolution and pooling (2-D, NCHW; 1-D callers add a unit height) --
-    # Shared arguments: `kernel_size`, `stride`, `padding` (zeros on both sides; max pooling's
-    # padding never wins), `dilation` and `output_size` are (height, width) pairs of ints; output
-    # sizes are PyTorch's, computed by the caller. A pooling window may run past the padded input
-    # on the bottom/right (ceil_mode); those positions are padding too. Results may be strided
-    # views (any layout); inputs may be too.
-    def im2col(self, x: A, kernel_size, stride, padding, dilation) -> A:
-        """The patches of `x` (N, C, H, W) as columns: (N, C*kh*kw, Ho*Wo), rows ordered (c, i, j)."""
-        n, c = x.shape[:2]
-        (kh, kw), (ho, wo) = kernel_size, _conv_out(x.shape[2:], kernel_size, stride, padding, dilation)
-        xp = _pad2d(self, x, padding, (0, 0), 0.0)
-        patches = [self.reshape(self.getitem(xp, _window(i, j, stride, dilation, (ho, wo))), (n, c, 1, ho * wo))
-                   for i in range(kh) for j in range(kw)]
-        return self.reshape(self.concatenate(patches, 2), (n, c * kh * kw, ho * wo))
-
-    def col2im(self, cols: A, input_size, kernel_size, stride, padding, dilation) -> A:
-        """The adjoint of `im2col`: sums the columns (N, C*kh*kw, Ho*Wo) back into (N, C, H, W)."""
-        (kh, kw), (h, w), (ph, pw) = kernel_size, input_size, padding
-        ho, wo = _conv_out(input_size, kernel_size, stride, padding, dilation)
-        n, c = cols.shape[0], cols.shape[1] // (kh * kw)
-        cols = self.reshape(cols, (n, c, kh, kw, ho, wo))
-        out = self.full((n, c, h + 2 * ph, w + 2 * pw), 0, self.dtype_of(cols))
-        for i in range(kh):
-            for j in range(kw):
-                key = _window(i, j, stride, dilation, (ho, wo))
-                self.setitem(out, key, self.add(self.getitem(out, key), self.getitem(cols, (slice(None),) * 2 + (i, j))))
-        return self.getitem(out, (slice(None), slice(None), slice(ph, ph + h), slice(pw, pw + w)))
-
-    def conv2d(self, x: A, weight: A, stride, padding, dilation, groups: int) -> A:
-        """Cross-correlation of `x` (N, C, H, W) with `weight` (O, C/groups, kh, kw): (N, O, Ho, Wo), no bias."""
-        n, o, (kh, kw) = x.shape[0], weight.shape[0], weight.shape[2:]
-        ho, wo = _conv_out(x.shape[2:], (kh, kw), stride, padding, dilation)
-        cols = self.im2col(x, (kh, kw), stride, padding, dilation)
-        cols = self.reshape(cols, (n, groups, cols.shape[1] // groups, ho * wo))
-        out = self.matmul(self.reshape(weight, (groups, o // groups, cols.shape[2])), cols)
-        return self.reshape(out, (n, o, ho, wo))
-
-    def conv2d_backward_input(self, grad: A, weight: A, input_size, stride, padding, dilation, groups: int) -> A:
-        """Gradient of `conv2d` w.r.t. its input (the transposed convolution of `grad` (N, O, Ho, Wo)
-        with `weight`): (N, C, H, W) with (H, W) = `input_size`."""
-        n, o, ho, wo = grad.shape
-        kh, kw = weight.shape[2:]
-        k = weight.shape[1] * kh * kw
-        w = self.transpose(self.reshape(weight, (groups, o // groups, k)), (0, 2, 1))
-        cols = self.matmul(w, self.reshape(grad, (n, groups, o // groups, ho * wo)))
-        return self.col2im(self.reshape(cols, (n, groups * k, ho * wo)), input_size, (kh, kw), stride, padding,
-                           dilation)
-
-    def conv2d_backward_weight(self, x: A, grad: A, kernel_size, stride, padding, dilation, groups: int) -> A:
-        """Gradient of `conv2d` w.r.t. its weight, from input `x` (N, C, H, W) and `grad` (N, O, Ho, Wo):
-        (O, C/groups, kh, kw). (Ho, Wo) may be smaller than conv2d's output for `x` (the extra rows
-        and columns of a transposed convolution's `output_padding`)."""
-        n, o, ho, wo = grad.shape
-        cols = self.im2col(x, kernel_size, stride, padding, dilation)
-        full = _conv_out(x.shape[2:], kernel_size, stride, padding, dilation)
-        if full != (ho, wo):
-            cols = self.reshape(cols, cols.shape[:2] + full)
-            cols = self.reshape(self.getitem(cols, (slice(None), slice(None), slice(0, ho), slice(0, wo))),
-                                (n, cols.shape[1], ho * wo))
-        k = cols.shape[1] // groups
-        cols = self.transpose(self.reshape(cols, (n, groups, k, ho * wo)), (0, 1, 3, 2))
-        dw = self.sum(self.matmul(self.reshape(grad, (n, groups, o // groups, ho * wo)), cols), 0)
-        return self.reshape(dw, (o, x.shape[1] // groups) + tuple(kernel_size))
-
-    def max_pool2d(self, x: A, kernel_size, stride, padding, dilation, output_size) -> tuple[A, A]:
-        """Max over each window of `x` (N, C, H, W): (values (N, C, Ho, Wo), argmax). `argmax` is an
-        integer array (any integer dtype) holding each maximum's offset i*kw + j inside its window;
-        padding never wins, the first maximum does, and a NaN beats every number (PyTorch's rules)."""
-        kh, kw = kernel_size
-        low = lowest(self.dtype_of(x))
-        xp = _pad2d(self, x, padding, _overhang(x.shape[2:], kernel_size, stride, padding, dilation, output_size), low)
-        shape = x.shape[:2] + tuple(output_size)
-        out = self.full(shape, low, self.dtype_of(x))
-        arg = self.broadcast_to(self.asarray(first_inside(kernel_size, stride, padding, dilation, output_size),
-                                             dtypes.int64), shape)
-        for i in range(kh):
-            for j in range(kw):
-                v = self.getitem(xp, _window(i, j, stride, dilation, output_size))
-                better = self.logical_or(self.greater(v, out), self.isnan(v))
-                out, arg = self.where(better, v, out), self.where(better, i * kw + j, arg)
-        return out, arg
-
-    def max_pool2d_backward(self, grad: A, argmax: A, input_size, kernel_size, stride, padding, dilation) -> A:
-        """Gradient of `max_pool2d` w.r.t. its input: each `grad` (N, C, Ho, Wo) value added at its
-        window's maximum (`argmax` from `max_pool2d`); returns (N, C, H, W)."""
-        return self._pool_scatter(lambda i, j: self.where(self.equal(argmax, i * kernel_size[1] + j), grad, 0),
-                                  grad, input_size, kernel_size, stride, padding, dilation)
-
-    def avg_pool2d(self, x: A, kernel_size, stride, padding, output_size, count_include_pad: bool,
-                   divisor_override: int | None) -> A:
-        """Mean over each window of `x` (N, C, H, W), with PyTorch's divisor: (N, C, Ho, Wo)."""
-        kh, kw = kernel_size
-        xp = _pad2d(self, x, padding, _overhang(x.shape[2:], kernel_size, stride, padding, (1, 1), output_size), 0.0)
-        total = None
-        for i in range(kh):
-            for j in range(kw):
-                v = self.getitem(xp, _window(i, j, stride, (1, 1), output_size))
-                total = v if total is None else self.add(total, v)
-        return self.mul(total, self._pool_scale(x, kernel_size, stride, padding, output_size, count_include_pad,
-                                                divisor_override))
-
-    def avg_pool2d_backward(self, grad: A, input_size, kernel_size, stride, padding, count_include_pad: bool,
-                            divisor_override: int | None) -> A:
-        """Gradient of `avg_pool2d` w.r.t. its input, from `grad` (N, C, Ho, Wo): (N, C, H, W)."""
-        scale = self._pool_scale(grad, kernel_size, stride, padding, grad.shape[2:], count_include_pad,
-                                 divisor_override, input_size)
-        g = self.mul(grad, scale)
-        return self._pool_scatter(lambda i, j: g, grad, input_size, kernel_size, stride, padding, (1, 1))
-
-    def _pool_scatter(self, part, grad: A, input_size, kernel_size, stride, padding, dilation) -> A:
-        """Sum part(i, j) (shaped like `grad`) into each window offset (i, j) of a zero input gradient."""
-        (h, w), (ph, pw), output_size = input_size, padding, grad.shape[2:]
-        eh, ew = _overhang(input_size, kernel_size, stride, padding, dilation, output_size)
-        out = self.full(grad.shape[:2] + (h + 2 * ph + eh, w + 2 * pw + ew), 0, self.dtype_of(grad))
-        for i in range(kernel_size[0]):
-            for j in range(kernel_size[1]):
-                key = _window(i, j, stride, dilation, output_size)
-                self.setitem(out, key, self.add(self.getitem(out, key), part(i, j)))
-        return self.getitem(out, (slice(None), slice(None), slice(ph, ph + h), slice(pw, pw + w)))
-
-    def _pool_scale(self, like: A, kernel_size, stride, padding, output_size, count_include_pad: bool,
-                    divisor_override: int | None, input_size=None):
-        """1 / divisor of `avg_pool2d`: a Python float, or an (Ho, Wo) array of `like`'s dtype."""
-        if divisor_override:
-            return 1.0 / divisor_override
-        size = like.shape[2:] if input_size is None else input_size
-        rows, cols = (_window_counts(size[d], kernel_size[d], stride[d], padding[d], output_size[d], count_include_pad)
-                      for d in (0, 1))
-        dtype = self.dtype_of(like)
-        return self.div(1.0, self.mul(self.reshape(self.asarray(rows, dtype), (len(rows), 1)),
-                                      self.reshape(self.asarray(cols, dtype), (1, len(cols)))))
-
-    def sgd_step(self, param: A, grad: A, momentum_buffer: A | None, lr: float, momentum: float,
-                 dampening: float, weight_decay: float, nesterov: bool, maximize: bool) -> A | None:
-        """One `torch.optim.SGD` update of `param`, in place.
-
-        `param`, `grad` and `momentum_buffer` (None before the first step) are arrays of one shape
-        and floating dtype; the rest are Python numbers. With d = (-grad if maximize else grad) +
-        weight_decay * param: buf = momentum * buf + (1 - dampening) * d (buf = d on the first step),
-        then param -= lr * (d + momentum * buf if nesterov else buf), or lr * d without momentum.
-        Returns the momentum buffer (a new array on the first step), None when momentum == 0.
-        """
-        d, owned = grad, False
-        if weight_decay != 0:
-            d = self.mul(param, weight_decay)
-            (self.sub if maximize else self.add)(d, grad, out=d)
-            owned = True
-        elif maximize:
-            d, owned = self.neg(grad), True
-        update = d
-        if momentum != 0:
-            if momentum_buffer is None:
-                momentum_buffer = d if owned else self.copy(d)
-            else:
-                self.mul(momentum_buffer, momentum, out=momentum_buffer)
-                self.add(momentum_buffer, d if dampening == 0 else self.mul(d, 1 - dampening), out=momentum_buffer)
-            if nesterov:
-                update = self.mul(momentum_buffer, momentum)
-                self.add(update, d, out=update)
-                owned = True
-            else:
-                update, owned = momentum_buffer, False
-        if owned:
-            self.mul(update, lr, out=update)
-        else:
-            update = self.mul(update, lr)
-        self.sub(param, update, out=param)
-        return momentum_buffer if momentum != 0 else None
-
-    def adam_step(self, param: A, grad: A, exp_avg: A, exp_avg_sq: A, max_exp_avg_sq: A | None, step: float,
-                  lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
-                  decoupled_weight_decay: bool, maximize: bool) -> None:
-        """One `torch.optim.Adam` (AdamW when `decoupled_weight_decay`) update, in place.
-
-        `param`, `grad`, `exp_avg`, `exp_avg_sq` and `max_exp_avg_sq` (None unless amsgrad) are
-        arrays of one shape and floating dtype; `step` is the step number after this update (1 on
-        the first). Updates param, exp_avg, exp_avg_sq (and max_exp_avg_sq) as PyTorch does.
-        """
-        g = self.neg(grad) if maximize else grad
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                self.mul(param, 1 - lr * weight_decay, out=param)
-            else:
-                wd = self.mul(param, weight_decay)
-                g = self.add(wd, g, out=wd)
-        tmp = self.sub(g, exp_avg)
-        self.mul(tmp, 1 - beta1, out=tmp)
-        self.add(exp_avg, tmp, out=exp_avg)
-        self.mul(g, g, out=tmp)
-        self.mul(tmp, 1 - beta2, out=tmp)
-        self.mul(exp_avg_sq, beta2, out=exp_avg_sq)
-        self.add(exp_avg_sq, tmp, out=exp_avg_sq)
-        second = exp_avg_sq
-        if max_exp_avg_sq is not None:
-            self.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            second = max_exp_avg_sq
-        bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-        self.sqrt(second, out=tmp)
-        self.div(tmp, bias_correction2_sqrt, out=tmp)
-        self.add(tmp, eps, out=tmp)
-        self.div(exp_avg, tmp, out=tmp)
-        self.mul(tmp, lr / (1 - beta1 ** step), out=tmp)
-        self.sub(param, tmp, out=param)
-
-
-def _drop_axis(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
-    axis = axis % len(shape)
-    return shape[:axis] + shape[axis + 1:]
-
-
-def _conv_out(input_size, kernel_size, stride, padding, dilation) -> tuple[int, int]:
-    return tuple((input_size[d] + 2 * padding[d] - dilation[d] * (kernel_size[d] - 1) - 1) // stride[d] + 1
-                 for d in (0, 1))
-
-
-def _window(i: int, j: int, stride, dilation, output_size) -> tuple:
-    """Index of kernel offset (i, j) of every window: a strided (N, C, Ho, Wo) view of the padded input."""
-    (sh, sw), (dh, dw), (ho, wo) = stride, dilation, output_size
-    return (slice(None), slice(None), slice(i * dh, i * dh + sh * (ho - 1) + 1, sh),
-            slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
-
-
-def _overhang(input_size, kernel_size, stride, padding, dilation, output_size) -> tuple[int, int]:
-    """Extra bottom/right padding the last (ceil_mode) windows need beyond `padding`."""
-    return tuple(max(0, (output_size[d] - 1) * stride[d] + dilation[d] * (kernel_size[d] - 1) + 1
-                     - input_size[d] - 2 * padding[d]) for d in (0, 1))
-
-
-def _pad2d(bk: Backend, x: A, padding, overhang, value: float) -> A:
-    (ph, pw), (eh, ew) = padding, overhang
-    if not (ph or pw or eh or ew):
-        return x
-    return bk.pad(x, ((0, 0), (0, 0), (ph, ph + eh), (pw, pw + ew)), value)
-
-
-def lowest(dtype) -> float | int:
-    """The value max pooling pads with: -inf, or the smallest value of an integer dtype."""
-    if dtype.is_floating_point:
-        return float("-inf")
-    return -(1 << (8 * dtype.itemsize - 1)) if dtype.is_signed else 0
-
-
-def first_inside(kernel_size, stride, padding, dilation, output_size) -> list[list[int]]:
-    """(Ho, Wo) nested lists: the window offset i*kw + j of each window's first non-padding position."""
-    rows, cols = ([-(-max(0, p - o * s) // d) for o in range(n)]
-                  for s, p, d, n in zip(stride, padding, dilation, output_size))
-    return [[i * kernel_size[1] + j for j in cols] for i in rows]
-
-
-def _window_counts(size: int, k: int, s: int, p: int, out: int, count_include_pad: bool) -> list[int]:
-    """avg_pool's divisor along one axis, per output position (PyTorch's rule)."""
-    counts = []
-    for o in range(out):
-        start = o * s - p
-        end = min(start + k, size + p)
-        counts.append(end - start if count_include_pad else min(end, size) - max(start, 0))
-    return counts
+    #: the ember dtypes arrays of this backend can hold
+    supported_dtypes: frozenset = frozenset(dtypes.ALL)
+    #: True when host numpy arrays and this backend's arrays can share memory (no copy)
+    shares_host_memory: bool = False
+    #: conformance-kit test ids (e.g. "test_tensor.py::test_x[case]") expected to fail on this backend
+    known_failures: tuple[str, ...] = ()
+
+    def __init__(self, index: int | None = None) -> None:
+        """Serve device `index` of `device_type` (None for a device type without indices, as "cpu")."""
+        self.index = index
+
+    def check_dtype(self, dtype) -> None:
+        """Raise `DtypeNotSupportedError` naming the device and dtype when this backend lacks `dtype`."""
+        if dtype not in self.supported_dtypes:
+            device = self.device_type if self.index is None else f"{self.device_type}:{self.index}"
+            supported = ", ".join(sorted(str(d) for d in self.supported_dtypes))
+            raise DtypeNotSupportedError(f"the {self.name} backend (device {device}) does not support {dtype}; "
+                                         f"it supports: {supported}")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} '{self.name}' device_type='{self.device_type}' index={self.index}>"
+
+
+def tiers() -> dict[str, tuple[str, ...]]:
+    """The public method names of each tier: {"required": ..., "derived": ..., "fused": ...}."""
+    def public(cls) -> tuple[str, ...]:
+        return tuple(sorted(n for n, v in vars(cls).items()
+                            if not n.startswith("_") and (inspect.isfunction(v) or isinstance(v, classmethod))))
+    return {"required": public(RequiredPrimitives), "derived": public(DerivedPrimitives),
+            "fused": public(FusedKernels)}
+
+
+def tier_of(name: str) -> str:
+    """The tier ("required", "derived" or "fused") that defines the interface method `name`."""
+    for tier, names in tiers().items():
+        if name in names:
+            return tier
+    raise KeyError(f"{name!r} is not a method of the ember backend interface")

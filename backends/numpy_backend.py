@@ -1,86 +1,18 @@
-"""The numpy backend: ember's CPU device. Registered through the same pluggy hook as third-party backends."""
+"""The numpy backend: ember's CPU device. Registered through the same pluggy hook as third-party backends.
+
+numpy-only tuning lives here, not in the shared array-module classes: glibc's malloc settings,
+the orientation of BLAS products, folding stacked matmuls into one GEMM, and erf (scipy's ufunc
+when installed, else Cody's approximations).
+"""
 from __future__ import annotations
 
 import ctypes
 import os
 import sys
 
-import numpy as np
-
 from ember.plugins.hookspecs import hookimpl
 
-from .array_backend import ArrayBackend
-
-# W. J. Cody's rational Chebyshev approximations ("Rational Chebyshev approximations for the error
-# function", Math. Comp. 1969, pp. 631-638), coefficients of netlib specfun CALERF: erf on |x| <= 0.46875,
-# erfc on 0.46875 < |x| <= 4 and on |x| > 4. Near-minimax to ~18 digits; the float64 result is within
-# a few ulp of the exact value.
-_CODY_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03,
-           1.85777706184603153e-1)
-_CODY_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03)
-_CODY_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01, 2.98635138197400131e02,
-           8.81952221241769090e02, 1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03,
-           2.15311535474403846e-8)
-_CODY_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02, 1.62138957456669019e03,
-           3.29079923573345963e03, 4.36261909014324716e03, 3.43936767414372164e03, 1.23033935480374942e03)
-_CODY_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2,
-           6.58749161529837803e-4, 1.63153871373020978e-2)
-_CODY_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1, 6.05183413124413191e-2,
-           2.33520497626869185e-3)
-_SQRPI = 5.6418958354775628695e-1  # 1 / sqrt(pi)
-_XBIG = 26.543  # erfc(x) underflows to 0 in float64 beyond this
-
-
-def _erfc_scaled(y: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """exp(-y*y) * r, with y*y split as in CALERF (y rounded to 1/16, plus a small remainder) so that the
-    exponential keeps full relative precision."""
-    ysq = np.trunc(y * 16.0) / 16.0
-    return np.exp(-ysq * ysq) * np.exp(-(y - ysq) * (y + ysq)) * r
-
-
-def _erf_cody(x: np.ndarray) -> np.ndarray:
-    """erf of a float array, vectorised (float64 arithmetic, result in x's dtype)."""
-    x = np.asarray(x)
-    xd = x.astype(np.float64)
-    y = np.abs(xd)
-    out = np.empty_like(xd)
-    small = y <= 0.46875
-    mid = (y > 0.46875) & (y <= 4.0)
-    big = ~(small | mid)  # includes NaN, which propagates
-    if small.any():
-        ys = y[small]
-        z = ys * ys
-        num, den = _CODY_A[4] * z, z
-        for i in range(3):
-            num = (num + _CODY_A[i]) * z
-            den = (den + _CODY_B[i]) * z
-        out[small] = xd[small] * (num + _CODY_A[3]) / (den + _CODY_B[3])
-    if mid.any():
-        ym = y[mid]
-        num, den = _CODY_C[8] * ym, ym
-        for i in range(7):
-            num = (num + _CODY_C[i]) * ym
-            den = (den + _CODY_D[i]) * ym
-        erfc = _erfc_scaled(ym, (num + _CODY_C[7]) / (den + _CODY_D[7]))
-        out[mid] = np.copysign((0.5 - erfc) + 0.5, xd[mid])
-    if big.any():
-        yb = y[big]
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            z = 1.0 / (yb * yb)
-            num, den = _CODY_P[5] * z, z
-            for i in range(4):
-                num = (num + _CODY_P[i]) * z
-                den = (den + _CODY_Q[i]) * z
-            erfc = _erfc_scaled(yb, (_SQRPI - z * (num + _CODY_P[4]) / (den + _CODY_Q[4])) / yb)
-        erfc = np.where(yb >= _XBIG, 0.0, erfc)
-        out[big] = np.copysign((0.5 - erfc) + 0.5, xd[big])
-    return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
-
-
-try:
-    from scipy.special import erf as _erf_ufunc
-except ImportError:  # scipy is optional: Cody's approximations, vectorised in numpy, replace it
-    _erf_ufunc = _erf_cody
+from .array_kernels import ArrayKernels
 
 
 def _keep_freed_memory() -> None:
@@ -103,32 +35,30 @@ def _keep_freed_memory() -> None:
     mallopt(m_top_pad, 64 << 20)
 
 
-class NumpyBackend(ArrayBackend):
+def _erf_ufunc():
+    """scipy's erf ufunc when scipy is installed (imported on first use: it is slow to import), else Cody's."""
+    try:
+        from scipy.special import erf
+    except ImportError:
+        from .numpy_erf import erf_cody as erf
+    return erf
+
+
+class NumpyBackend(ArrayKernels):
     """CPU arrays through numpy."""
 
     name = "numpy"
     device_type = "cpu"
-    xp = np
+    array_module = "numpy"
+    shares_host_memory = True
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, index: int | None = None) -> None:
+        super().__init__(index)
+        self._erf = None
         _keep_freed_memory()
 
-    @classmethod
-    def is_available(cls) -> tuple[bool, str]:
-        return True, ""
-
-    def device_count(self) -> int:
-        return 1
-
-    def library_version(self) -> str:
-        return f"numpy {np.__version__}"
-
-    def synchronize(self, index=None) -> None:
-        """numpy runs synchronously: nothing to wait for."""
-
-    def asarray(self, data, dtype, index=None):
-        return np.asarray(data, dtype=self._to_native[dtype])
+    def asarray(self, data, dtype):
+        return self.xp.asarray(data, dtype=self._to_native[dtype])
 
     def to_numpy(self, a):
         return a
@@ -137,13 +67,33 @@ class NumpyBackend(ArrayBackend):
         return a.base is None and a.flags.writeable
 
     def erf(self, a, out=None):
-        r = _erf_ufunc(a)
+        if self._erf is None:
+            self._erf = _erf_ufunc()
+        r = self._erf(a)
         if r.dtype != a.dtype:
             r = r.astype(a.dtype)
         if out is not None:
-            np.copyto(out, r)
+            self.xp.copyto(out, r)
             return out
-        return r if r.__class__ is np.ndarray else np.asarray(r)
+        return r if r.__class__ is self.xp.ndarray else self.xp.asarray(r)
+
+    def matmul(self, a, b):
+        if a.ndim > 2 and b.ndim == 2:
+            # one GEMM over the folded leading dims: numpy's stacked matmul runs one small GEMM per
+            # leading index, several times slower (Linear on (L, N, in) inputs)
+            return self.xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+        return self._arr(self.xp.matmul(a, b))
+
+    def _weight_gradient(self, g, cols, n, groups):
+        if groups != 1:
+            return super()._weight_gradient(g, cols, n, groups)
+        o = g.shape[0]
+        if o * cols.shape[0] < 1024 and n > 1:
+            # a tiny (O, C*kh*kw) result over a long reduction: OpenBLAS runs that on one thread and
+            # slowly; one product per sample, then a sum, is ~3x faster (first layers, C=1)
+            return self.xp.matmul(g.reshape(o, n, -1).transpose(1, 0, 2),
+                                  cols.reshape(cols.shape[0], n, -1).transpose(1, 2, 0)).sum(0)
+        return self.xp.matmul(cols, g.T).T  # OpenBLAS runs this orientation ~30% faster than g @ cols.T
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""Random number generators: one default generator per device type, seeded by `manual_seed`."""
+"""Random number generators: one default generator per device (type and index), seeded by `manual_seed`."""
 from __future__ import annotations
 
 import os
@@ -54,27 +54,28 @@ class Generator:
 
 
 def default_generator_for(device) -> Generator:
-    """The default generator of `device`'s type (created and seeded on first use)."""
+    """The default generator of `device` (one per device index; created and seeded on first use)."""
     dev = as_device(device)
-    gen = _defaults.get(dev.type)
+    gen = _defaults.get(dev)
     if gen is None:
         with _lock:
-            gen = _defaults.get(dev.type)
+            gen = _defaults.get(dev)
             if gen is None:
                 gen = Generator(dev).manual_seed(_initial_seed)
-                _defaults[dev.type] = gen
+                _defaults[dev] = gen
     return gen
 
 
 def generator_for(device, generator) -> Generator:
-    """`generator` (checked to be on `device`'s type) or the device's default generator."""
+    """`generator` (checked to be on `device`) or the device's default generator."""
     if generator is None:
         return default_generator_for(device)
     if not isinstance(generator, Generator):
         raise TypeError(f"generator must be an ember.Generator, got {type(generator).__name__}")
     dev = device if isinstance(device, device_cls) else as_device(device)
-    if generator.device.type != dev.type:
-        raise RuntimeError(f"Expected a '{dev.type}' device type for generator but found '{generator.device.type}'")
+    if generator.device is not dev:
+        raise RuntimeError(f"Expected a '{dev}' device generator but found one on '{generator.device}'; "
+                           f"create it with ember.Generator(device={str(dev)!r})")
     return generator
 
 

@@ -41,7 +41,7 @@ def make_loaders(batch_size: int, seed: int) -> tuple[DataLoader, DataLoader]:
 
 
 def train_one_epoch(model: nn.Module, loader: DataLoader, loss_fn: nn.Module, optimizer: optim.Optimizer,
-                    progress: str | None) -> float:
+                    device: ember.device, progress: str | None) -> float:
     """One pass over `loader`; returns the mean training loss. `progress` is the tqdm bar's label, or None."""
     model.train()
     batches = loader
@@ -53,6 +53,7 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, loss_fn: nn.Module, op
         batches = tqdm(loader, desc=progress, leave=False, unit="batch")
     total, seen = 0.0, 0
     for images, labels in batches:
+        images, labels = images.to(device), labels.to(device)
         optimizer.zero_grad()
         loss = loss_fn(model(images), labels)
         loss.backward()
@@ -64,13 +65,13 @@ def train_one_epoch(model: nn.Module, loader: DataLoader, loss_fn: nn.Module, op
     return total / seen
 
 
-def evaluate(model: nn.Module, loader: DataLoader) -> float:
-    """The fraction of `loader`'s samples that `model` classifies correctly."""
+def evaluate(model: nn.Module, loader: DataLoader, device: ember.device) -> float:
+    """The fraction of `loader`'s samples that `model` (on `device`) classifies correctly."""
     model.eval()
     correct = 0
     with ember.no_grad():
         for images, labels in loader:
-            correct += (model(images).argmax(dim=1) == labels).sum().item()
+            correct += (model(images.to(device)).argmax(dim=1) == labels.to(device)).sum().item()
     return correct / len(loader.dataset)
 
 
@@ -84,33 +85,36 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="where to save the checkpoint (default: digits_cnn.safetensors)")
     parser.add_argument("--seed", type=int, default=0, help="seed for initialisation and shuffling (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
+    parser.add_argument("--device", default=None,
+                        help="where to train, e.g. cpu or cuda:0 (default: cuda when available, else cpu)")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> float:
     """Train, save, reload and test; returns the reloaded model's test accuracy (a fraction in [0, 1])."""
     args = parse_args(argv)
+    device = ember.device(args.device or ("cuda" if ember.cuda.is_available() else "cpu"))
     start = time.perf_counter()
     ember.manual_seed(args.seed)
     train_loader, test_loader = make_loaders(args.batch_size, args.seed)
-    model = build_model()
+    model = build_model().to(device)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)  # a steady final accuracy
     for epoch in range(1, args.epochs + 1):
         label = None if args.quiet else f"epoch {epoch}/{args.epochs}"
-        loss = train_one_epoch(model, train_loader, loss_fn, optimizer, label)
+        loss = train_one_epoch(model, train_loader, loss_fn, optimizer, device, label)
         scheduler.step()
         if not args.quiet:
             print(f"epoch {epoch:>2}/{args.epochs}: train loss {loss:.4f}, "
-                  f"test accuracy {evaluate(model, test_loader):.2%}")
+                  f"test accuracy {evaluate(model, test_loader, device):.2%}")
 
     ember.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "epoch": args.epochs}, args.checkpoint)
     checkpoint = ember.load(args.checkpoint)
-    reloaded = build_model()
+    reloaded = build_model().to(device)
     reloaded.load_state_dict(checkpoint["model"])
-    accuracy = evaluate(reloaded, test_loader)
+    accuracy = evaluate(reloaded, test_loader, device)
     print(f"reloaded {args.checkpoint} (epoch {checkpoint['epoch']}): test accuracy {accuracy:.2%} "
           f"on {len(test_loader.dataset)} images; {time.perf_counter() - start:.1f} s in all")
     return accuracy

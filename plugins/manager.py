@@ -6,7 +6,11 @@ Environment variables, as pytest and tox offer theirs:
 
 - ``EMBER_DISABLE_PLUGINS=a,b``: do not load the plugins (entry-point names) a and b;
 - ``EMBER_DISABLE_PLUGIN_AUTOLOAD=1``: load no third-party plugin at all;
-- ``EMBER_STRICT_PLUGINS=1``: a plugin that fails to load is an error, not a warning.
+- ``EMBER_STRICT_PLUGINS=1``: a plugin that fails to load, or registers something that is refused,
+  is an error, not a warning.
+
+Two distributions declaring one entry-point name are both loaded (the second under the name
+``"NAME (DISTRIBUTION)"``) and reported with a warning naming both.
 """
 from __future__ import annotations
 
@@ -40,13 +44,19 @@ def builtin_plugins() -> list:
 
 
 class EmberPluginWarning(UserWarning):
-    """A plugin failed to load or register and was skipped."""
+    """A plugin failed to load or register, or something it registered was refused."""
 
 
 def _ember_version() -> str:
     from ember import __version__
 
     return __version__
+
+
+def _namespace(module: str) -> set[str]:
+    """The public names of `ember.nn` or `ember.optim` (what a plugin must not shadow)."""
+    mod = importlib.import_module(module)
+    return {n for n in vars(mod) if not n.startswith("_")}
 
 
 class PluginManager:
@@ -57,50 +67,67 @@ class PluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.origins: dict[str, Origin] = {}
         self.failures: dict[str, str] = {}
+        self.registered: dict[str, list[str]] = {}  # plugin -> ["layer SwiGLU", ...]
         self._backends: BackendRegistrar | None = None
         self._registries: dict[str, Registrar] = {}
         self._lock = threading.RLock()
         self._load()
 
     # ---- loading ----
-    def _fail(self, name: str, dist: str, exc: BaseException) -> None:
+    def _fail(self, name: str, dist: str, exc: BaseException, stacklevel: int = 3) -> None:
         message = f"{type(exc).__name__}: {exc}"
-        self.failures[name] = f"{dist}: {message}"
-        if os.environ.get("EMBER_STRICT_PLUGINS") == "1":
+        self.failures[name] = f"{self.failures[name]}; {message}" if name in self.failures else f"{dist}: {message}"
+        if _strict():
             raise PluginError(f"ember plugin '{name}' (distribution {dist}) failed: {message}") from exc
         warnings.warn(f"ember plugin '{name}' (distribution {dist}) failed and is skipped: {message}",
-                      EmberPluginWarning, stacklevel=3)
+                      EmberPluginWarning, stacklevel=stacklevel)
+
+    def _refuse(self, origin: Origin, exc: Exception) -> None:
+        self._fail(origin.plugin, origin.distribution, exc, stacklevel=5)
 
     def _load(self) -> None:
         builtin_dist = f"ember {_ember_version()}"
         for module in builtin_plugins():
             self.pm.register(module, name=module.__name__)
-            self.origins[module.__name__] = Origin(module.__name__, builtin_dist)
+            self.origins[module.__name__] = Origin(module.__name__, builtin_dist, builtin=True)
         if os.environ.get("EMBER_DISABLE_PLUGIN_AUTOLOAD") == "1":
             return
         disabled = {n.strip() for n in os.environ.get("EMBER_DISABLE_PLUGINS", "").split(",") if n.strip()}
+        by_name: dict[str, list] = {}
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name in disabled or self.pm.has_plugin(ep.name) or ep.name in self.failures:
-                continue
-            dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "unknown distribution"
-            try:
-                self.pm.register(ep.load(), name=ep.name)
-            except Exception as exc:  # any import-time error of a third-party package
-                self._fail(ep.name, dist, exc)
-                continue
-            self.origins[ep.name] = Origin(ep.name, dist)
+            if ep.name not in disabled:
+                by_name.setdefault(ep.name, []).append(ep)
+        for name, eps in by_name.items():
+            dists = [f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "unknown distribution"
+                     for ep in eps]
+            if len(eps) > 1:
+                warnings.warn(f"ember plugin name '{name}' is declared by {len(eps)} distributions: "
+                              f"{', '.join(dists)}; each is loaded, the later ones as '{name} (DISTRIBUTION)'",
+                              EmberPluginWarning, stacklevel=3)
+            for i, (ep, dist) in enumerate(zip(eps, dists)):
+                plugin = name if i == 0 else f"{name} ({dist})"
+                try:
+                    self.pm.register(ep.load(), name=plugin)
+                except Exception as exc:  # any import-time error of a third-party package
+                    self._fail(plugin, dist, exc)
+                    continue
+                self.origins[plugin] = Origin(plugin, dist)
 
-    def _call(self, hook_name: str, registrar) -> None:
+    def _call(self, hook_name: str, registrar, what: str) -> None:
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls():
             origin = self.origins.get(impl.plugin_name, Origin(impl.plugin_name, "unknown distribution"))
             registrar.current = origin
+            before = set(_entries(registrar))
             try:
                 impl.function(**{arg: registrar for arg in impl.argnames})
-            except PluginConflictError:
-                raise
             except Exception as exc:
+                if isinstance(exc, PluginError) and _strict():
+                    raise  # already reported by the registrar
                 self._fail(impl.plugin_name, origin.distribution, exc)
+            added = [f"{what} {n}" for n in _entries(registrar) if n not in before]
+            if added:
+                self.registered.setdefault(impl.plugin_name, []).extend(added)
         registrar.current = None
 
     # ---- what plugins provide ----
@@ -110,8 +137,8 @@ class PluginManager:
         if self._backends is None:
             with self._lock:
                 if self._backends is None:
-                    registrar = BackendRegistrar()
-                    self._call("ember_register_backends", registrar)
+                    registrar = BackendRegistrar(self._refuse)
+                    self._call("ember_register_backends", registrar, "backend")
                     self._backends = registrar
         return self._backends
 
@@ -120,14 +147,35 @@ class PluginManager:
         if kind not in self._registries:
             with self._lock:
                 if kind not in self._registries:
-                    registrar = Registrar(kind[:-1])
-                    self._call(f"ember_register_{kind}", registrar)
-                    self._registries[kind] = registrar
+                    self._registries[kind] = self._build(kind)
         return self._registries[kind]
+
+    def _build(self, kind: str) -> Registrar:
+        if kind == "optimizers":
+            from ember.optim import Optimizer
+
+            registrar = Registrar("optimizer", self._refuse, Optimizer, _namespace("ember.optim"))
+        else:
+            from ember.nn import Module
+
+            other = self.registry("layers") if kind == "losses" else None
+            registrar = Registrar(kind[:-1], self._refuse, Module, _namespace("ember.nn"),
+                                  taken=(lambda name: other.origins.get(name)) if other is not None
+                                  else (lambda name: None))
+        self._call(f"ember_register_{kind}", registrar, kind[:-1])
+        return registrar
 
     def plugins(self) -> list[tuple[str, str]]:
         """(plugin name, distribution) for every loaded plugin."""
         return [(name, str(origin.distribution)) for name, origin in self.origins.items()]
+
+
+def _strict() -> bool:
+    return os.environ.get("EMBER_STRICT_PLUGINS") == "1"
+
+
+def _entries(registrar) -> list[str]:
+    return list(registrar.by_name if isinstance(registrar, BackendRegistrar) else registrar.entries)
 
 
 _manager: PluginManager | None = None

@@ -19,11 +19,11 @@ def load_example():
     return module
 
 
-@pytest.mark.usefixtures("device")
-def test_short_training_run_beats_chance_and_its_checkpoint_reloads(tmp_path, capsys):
+def test_short_training_run_beats_chance_and_its_checkpoint_reloads(tmp_path, capsys, device):
     example = load_example()
     checkpoint_path = tmp_path / "digits.safetensors"
-    argv = ["--epochs", "2", "--batch-size", "32", "--checkpoint", str(checkpoint_path), "--seed", "1"]
+    argv = ["--epochs", "2", "--batch-size", "32", "--checkpoint", str(checkpoint_path), "--seed", "1",
+            "--device", str(device)]
     if importlib.util.find_spec("tqdm") is None:
         argv.append("--quiet")
     accuracy = example.main(argv)
@@ -34,6 +34,6 @@ def test_short_training_run_beats_chance_and_its_checkpoint_reloads(tmp_path, ca
     assert f"test accuracy {accuracy:.2%}" in out.splitlines()[-1]
     checkpoint = ember.load(checkpoint_path)
     assert sorted(checkpoint) == ["epoch", "model", "optimizer", "scheduler"] and checkpoint["epoch"] == 2
-    model = example.build_model()
+    model = example.build_model().to(device)
     model.load_state_dict(checkpoint["model"])
-    assert example.evaluate(model, example.make_loaders(batch_size=32, seed=0)[1]) == accuracy
+    assert example.evaluate(model, example.make_loaders(batch_size=32, seed=0)[1], device) == accuracy

@@ -10,13 +10,19 @@ from . import functional, init, utils
 
 
 def __getattr__(name: str):
+    if name.startswith("__"):
+        raise AttributeError(f"module 'ember.nn' has no attribute '{name}'")
     from ember.plugins import get_plugin_manager
 
-    pm = get_plugin_manager()
-    for kind in ("layers", "losses"):
-        cls = pm.registry(kind).entries.get(name)
-        if cls is not None:
-            return cls
+    try:  # whatever a plugin did, a lookup here is an attribute lookup (hasattr never raises)
+        pm = get_plugin_manager()
+        for kind in ("layers", "losses"):
+            cls = pm.registry(kind).entries.get(name)
+            if cls is not None:
+                return cls
+    except Exception as exc:
+        raise AttributeError(f"module 'ember.nn' has no attribute '{name}' (plugin lookup failed: "
+                             f"{type(exc).__name__}: {exc})") from exc
     raise AttributeError(f"module 'ember.nn' has no attribute '{name}' (no built-in or plugin layer or loss "
                          f"of that name)")
 

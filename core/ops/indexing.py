@@ -6,6 +6,7 @@ on an out-of-range index but cupy wraps around, so core gives the same IndexErro
 from __future__ import annotations
 
 from .. import dtypes
+from ..arguments import check_same_device
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Op
 from ..tensor import Tensor, _dim, _wrap
@@ -116,7 +117,7 @@ class IndexBackward(Op):
     def forward(self, g, key, basic, shape):
         self.key, self.basic = key, basic
         bk = self.bk
-        zeros = bk.full(shape, 0, g._dtype, g._device.index)
+        zeros = bk.full(shape, 0, g._dtype)
         if basic:
             bk.setitem(zeros, key, g._data)
             return zeros
@@ -212,6 +213,7 @@ def _check_index_shape(op: str, a: Tensor, dim: int, index: Tensor) -> None:
 def gather(a: Tensor, dim: int, index: Tensor) -> Tensor:
     """out[i][j] = a[index[i][j]][j] for dim 0 (and likewise for other dims)."""
     d = _dim(dim, a.ndim, "gather")
+    check_same_device("gather", a, index=index)
     _check_index_shape("gather", a, d, index)
     return Gather.apply(a, dim=d, index=index)
 
@@ -229,6 +231,7 @@ class ScatterAdd(Op):
 def scatter_add(a: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of `a` with `src` added at `index` along `dim`; duplicate indices accumulate."""
     d = _dim(dim, a.ndim, "scatter_add")
+    check_same_device("scatter_add", a, index=index, src=src)
     _check_index_shape("scatter_add", a, d, index)
     if src._dtype is not a._dtype:
         src = ew.cast(src, a._dtype)

@@ -5,6 +5,7 @@ import builtins
 from collections import namedtuple
 
 from .. import dtypes
+from ..arguments import not_tensor
 from ..autograd.node import Op
 from ..tensor import Tensor, _dim, _wrap
 from . import elementwise as ew
@@ -53,6 +54,8 @@ class Sum(Op):
 
 def sum(a: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Sum over `dim` (all dims when None); integers and bools sum to int64."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "sum")
     if dtype is None and not a._dtype.is_floating_point:
         dtype = dtypes.int64
     elif dtype is a._dtype:
@@ -74,6 +77,8 @@ class Mean(Op):
 
 def mean(a: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Mean over `dim` (all dims when None) of a floating-point tensor."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "mean")
     if dtype is not None:
         a = ew.cast(a, dtype)
     if not a._dtype.is_floating_point:
@@ -295,8 +300,9 @@ def cumsum(a: Tensor, dim: int, *, dtype=None) -> Tensor:
     return Cumsum.apply(a, dim=_dim(dim, a.ndim, "cumsum"))
 
 
-def sort(a: Tensor, dim: int = -1, descending: bool = False):
-    """(values, indices) sorted along `dim`; gradients flow to the values' original places."""
+def sort(a: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
+    """(values, indices) sorted along `dim`; gradients flow to the values' original places. The sort is
+    always stable (equal values keep their order), so `stable` changes nothing; NaN sorts as the largest."""
     from .indexing import gather
 
     d = _dim(dim, a.ndim, "sort")

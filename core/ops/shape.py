@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import dtypes
+from ..arguments import not_tensor, tensor_seq_arg
 from ..autograd.function import Function
 from ..autograd.node import Op
 from ..tensor import Tensor, _dim
@@ -58,6 +59,8 @@ def infer_shape(shape: tuple, numel: int) -> tuple:
 
 def reshape(a: Tensor, shape) -> Tensor:
     """The same elements in `shape` (one dim may be -1); a view when the layout allows."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "reshape")
     shape = infer_shape(shape, a.numel())
     if shape == a._data.shape:
         return a
@@ -65,8 +68,12 @@ def reshape(a: Tensor, shape) -> Tensor:
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dims start_dim..end_dim into one."""
+    """Merge dims start_dim..end_dim into one (a 0-d tensor becomes 1-d; its only dims are 0 and -1)."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "flatten")
     if a.ndim == 0:
+        _dim(start_dim, 0, "flatten")
+        _dim(end_dim, 0, "flatten")
         return reshape(a, (1,))
     s, e = _dim(start_dim, a.ndim, "flatten"), _dim(end_dim, a.ndim, "flatten")
     if s > e:
@@ -267,7 +274,7 @@ class Cat(Op):
 
 def cat(tensors, dim: int = 0) -> Tensor:
     """Concatenate tensors along an existing dim; dtypes promote, devices must agree."""
-    tensors = list(tensors)
+    tensors = tensor_seq_arg(tensors, "cat")
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
@@ -288,7 +295,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 def stack(tensors, dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
-    tensors = list(tensors)
+    tensors = tensor_seq_arg(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0].shape
@@ -416,7 +423,7 @@ class Transfer(Op):
     def forward(self, a, device):
         self.src = a._device
         self.bk, self.device = device.backend, device
-        return self.bk.asarray(a._bk.to_numpy(a._data), a._dtype, device.index)
+        return self.bk.asarray(a._bk.to_numpy(a._data), a._dtype)
 
     def backward(self, g):
         return (transfer(g, self.src),)
@@ -424,11 +431,15 @@ class Transfer(Op):
 
 def transfer(a: Tensor, device) -> Tensor:
     """`a` copied to `device` (through host memory); differentiable."""
+    device.backend.check_dtype(a._dtype)
     return Transfer.apply(a, device=device)
 
 
 def to_args(*args, **kwargs) -> tuple:
-    """(device, dtype, copy) from the arguments of `Tensor.to` / `Module.to`; None where not given."""
+    """(device, dtype, copy) from the arguments of `Tensor.to` / `Module.to`; None where not given.
+
+    As PyTorch, positional bools are `non_blocking` then `copy`. `non_blocking` is accepted and ignored:
+    ember's transfers go through host memory and return when the copy is done."""
     from ..device import device as device_cls
 
     dev = kwargs.pop("device", None)
@@ -438,13 +449,16 @@ def to_args(*args, **kwargs) -> tuple:
     kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    flags = 0
     for arg in args:
         if isinstance(arg, dtypes.dtype):
             dt = arg
         elif isinstance(arg, Tensor):
             dev, dt = arg.device, arg.dtype
         elif isinstance(arg, bool):
-            copy = arg
+            if flags == 1:  # the first is non_blocking
+                copy = arg
+            flags += 1
         elif isinstance(arg, (str, device_cls, int)):
             dev = arg
         else:

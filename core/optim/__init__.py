@@ -20,7 +20,11 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'ember.optim' has no attribute '{name}'")
     from ember.plugins import get_plugin_manager
 
-    cls = get_plugin_manager().registry("optimizers").entries.get(name)
+    try:  # whatever a plugin did, a lookup here is an attribute lookup (hasattr never raises)
+        cls = get_plugin_manager().registry("optimizers").entries.get(name)
+    except Exception as exc:
+        raise AttributeError(f"module 'ember.optim' has no attribute '{name}' (plugin lookup failed: "
+                             f"{type(exc).__name__}: {exc})") from exc
     if cls is not None:
         return cls
     raise AttributeError(f"module 'ember.optim' has no attribute '{name}' (no built-in or plugin optimizer of "

@@ -68,6 +68,7 @@ class Adam(Optimizer):
                 step = advance_step(state)
                 max_sq = state["max_exp_avg_sq"]._data if amsgrad else None
                 p._bk.adam_step(p._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, max_sq,
-                                step, lr, beta1, beta2, eps, weight_decay, decoupled, maximize)
+                                step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                                decoupled_weight_decay=decoupled, maximize=maximize)
                 p._version[0] += 1
         return loss

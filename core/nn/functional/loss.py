@@ -12,6 +12,7 @@ import math
 import warnings
 
 from ... import dtypes
+from ...arguments import check_same_device, check_tensor
 from ...autograd.grad_mode import state as _grad_state
 from ...autograd.node import Op
 from ...ops import elementwise as ew
@@ -90,6 +91,8 @@ def _weighted(name: str, loss: Tensor, input: Tensor, weight: Tensor | None, red
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Squared error (input - target)^2, reduced; `weight` scales each element (mean = weighted mean)."""
+    check_tensor(input, "mse_loss")
+    check_tensor(target, "mse_loss", "target", 2)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _pointwise_operands("mse_loss", input, target)
@@ -100,6 +103,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Absolute error |input - target|, reduced; `weight` scales each element (mean = weighted mean)."""
+    check_tensor(input, "l1_loss")
+    check_tensor(target, "l1_loss", "target", 2)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _pointwise_operands("l1_loss", input, target)
@@ -109,6 +114,8 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 * z^2 / beta where z = |input - target| < beta, else z - 0.5 * beta (l1_loss when beta == 0)."""
+    check_tensor(input, "smooth_l1_loss")
+    check_tensor(target, "smooth_l1_loss", "target", 2)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if beta < 0:
@@ -123,6 +130,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 * z^2 where z = |input - target| < delta, else delta * (z - 0.5 * delta)."""
+    check_tensor(input, "huber_loss")
+    check_tensor(target, "huber_loss", "target", 2)
     _check_reduction(reduction)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}.")
@@ -191,7 +200,7 @@ class _ClassIndexLoss(Op):
             mask = bk.astype(valid, dtype)
             w_t = mask if w_t is None else bk.mul(w_t, mask)
         if logp.ndim == 2:
-            self.picks = (bk.arange(0, t.shape[0], 1, dtypes.int64, self.device.index), t)
+            self.picks = (bk.arange(0, t.shape[0], 1, dtypes.int64), t)
             picked = bk.getitem(logp, self.picks)
         else:
             picked = bk.reshape(bk.take_along_axis(logp, bk.reshape(t, _with_class_axis(t.shape)), 1), t.shape)
@@ -230,7 +239,7 @@ class _ClassIndexLoss(Op):
     def _onehot(self, dtype) -> Tensor:
         bk = self.bk
         shape = (1, self.n_classes) + (1,) * (self.t.ndim - 1)
-        classes = bk.reshape(bk.arange(0, self.n_classes, 1, dtypes.int64, self.device.index), shape)
+        classes = bk.reshape(bk.arange(0, self.n_classes, 1, dtypes.int64), shape)
         onehot = bk.equal(classes, bk.reshape(self.t, _with_class_axis(self.t.shape)))
         return _wrap(bk.astype(onehot, dtype), bk, self.device)
 
@@ -309,6 +318,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     (N, d1, ..., dK) of class indices in [0, C) or `ignore_index` (contributes nothing). "mean"
     divides by the sum of the targets' weights (their count without `weight`).
     """
+    check_tensor(input, "nll_loss")
+    check_tensor(target, "nll_loss", "target", 2)
+    check_same_device("nll_loss", input, target=target, weight=weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     x, t, unbatched = _class_layout("nll_loss", input, target)
@@ -328,6 +340,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     of the targets' weights (class indices) or by the number of samples (probabilities).
     `label_smoothing` in [0, 1] mixes the target with the uniform distribution.
     """
+    check_tensor(input, "cross_entropy")
+    check_tensor(target, "cross_entropy", "target", 2)
+    check_same_device("cross_entropy", input, target=target, weight=weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -402,14 +417,22 @@ class BinaryCrossEntropy(Op):
     def forward(self, x, y):
         bk = self.bk
         xd, yd = x._data, y._data
-        if bool(bk.any(bk.logical_or(bk.less(xd, 0), bk.greater(xd, 1)))):
+        if self._outside_unit(xd):
             raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (apply "
                                "sigmoid first, or use binary_cross_entropy_with_logits on the logits)")
+        if self._outside_unit(yd):
+            raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1 (targets are "
+                               "probabilities)")
         if self.needs_input_grad:
             self.save_for_backward(x, y)
         log_x, log_1mx = self._clamped_log(xd), self._clamped_log(bk.sub(1.0, xd))
         # -(y * log_x + (1 - y) * log_1mx) = (y - 1) * log_1mx - y * log_x
         return bk.sub(bk.mul(bk.sub(yd, 1.0), log_1mx), bk.mul(yd, log_x))
+
+    def _outside_unit(self, a) -> bool:
+        """True when some element of `a` is outside [0, 1] or NaN, as PyTorch checks input and target."""
+        bk = self.bk
+        return bool(bk.any(bk.logical_not(bk.logical_and(bk.greater_equal(a, 0), bk.less_equal(a, 1)))))
 
     def _clamped_log(self, a):
         """max(log(a), -100), with log(0) = -100 computed without a division-by-zero warning."""
@@ -437,6 +460,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """Binary cross entropy between probabilities `input` (in [0, 1]) and `target`:
     -weight * (target * log(input) + (1 - target) * log(1 - input)), each log clamped at -100.
     `weight` broadcasts to the target's shape."""
+    check_tensor(input, "binary_cross_entropy")
+    check_tensor(target, "binary_cross_entropy", "target", 2)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if target.shape != input.shape:
@@ -496,6 +521,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     `weight` broadcasts to the input's shape; `pos_weight` weighs the positive examples of each class
     and broadcasts along the last (class) dimension.
     """
+    check_tensor(input, "binary_cross_entropy_with_logits")
+    check_tensor(target, "binary_cross_entropy_with_logits", "target", 2)
+    check_same_device("binary_cross_entropy_with_logits", input, target=target, weight=weight, pos_weight=pos_weight)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if target.shape != input.shape:
@@ -524,6 +552,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, redu
     "batchmean" divides the sum by the batch size (the KL divergence proper); "mean" divides by the
     number of elements (warned, as in PyTorch).
     """
+    check_tensor(input, "kl_div")
+    check_tensor(target, "kl_div", "target", 2)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction, _REDUCTIONS + ("batchmean",))
     if reduction == "mean" and size_average is None and reduce is None:
@@ -549,6 +579,9 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
 
     Shapes: input1, input2 (N, D) with target (N,), or (D,) with a 0-d target.
     """
+    check_tensor(input1, "cosine_embedding_loss", "input1", 1)
+    check_tensor(input2, "cosine_embedding_loss", "input2", 2)
+    check_tensor(target, "cosine_embedding_loss", "target", 3)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     tdim = target.ndim
@@ -573,6 +606,9 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
                         size_average: bool | None = None, reduce: bool | None = None,
                         reduction: str = "mean") -> Tensor:
     """max(0, -target * (input1 - input2) + margin): target 1 ranks input1 higher, -1 input2."""
+    check_tensor(input1, "margin_ranking_loss", "input1", 1)
+    check_tensor(input2, "margin_ranking_loss", "input2", 2)
+    check_tensor(target, "margin_ranking_loss", "target", 3)
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if input1.ndim != input2.ndim or input1.ndim != target.ndim:

@@ -3,6 +3,7 @@ backward (the hot path); `group_norm`, `rms_norm` and `normalize` are compositio
 from __future__ import annotations
 
 from ... import dtypes
+from ...arguments import check_same_device
 from ...autograd.grad_mode import no_grad, state as _grad_state
 from ...autograd.node import Op
 from ...tensor import Size, Tensor, _wrap
@@ -115,6 +116,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input with at least 2 dims (N, C, *), got shape {list(input.shape)}")
     c = input.shape[1]
+    check_same_device("batch_norm", input, running_mean=running_mean, running_var=running_var, weight=weight,
+                      bias=bias)
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.numel() != c:
             raise RuntimeError(f"batch_norm: {name} should contain {c} elements (one per channel of input "
@@ -206,6 +209,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
     have shape `normalized_shape`."""
     shape = _normalized_shape(normalized_shape)
     _check_normalized("layer_norm", input, shape)
+    check_same_device("layer_norm", input, weight=weight, bias=bias)
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != shape:
             raise RuntimeError(f"layer_norm: {name} of shape {list(t.shape)} should have the normalized_shape "

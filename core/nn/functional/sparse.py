@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ... import dtypes
+from ...arguments import check_same_device
 from ...autograd.grad_mode import no_grad
 from ...autograd.node import Op
 from ...creation import arange
@@ -28,8 +29,8 @@ class Embedding(Op):
             keep = _wrap(bk.not_equal(idx._data, self.padding_idx), bk, idx._device)
             g = g * keep.unsqueeze(-1).to(g.dtype)
         if self.scale:
-            freq = bk.index_add(bk.full((self.num,), 0, g.dtype, idx._device.index), (idx._data,),
-                                bk.full(idx.shape, 1, g.dtype, idx._device.index))
+            freq = bk.index_add(bk.full((self.num,), 0, g.dtype), (idx._data,),
+                                bk.full(idx.shape, 1, g.dtype))
             g = g / _wrap(bk.getitem(freq, (idx._data,)), bk, idx._device).unsqueeze(-1)
         shape = (self.num,) + tuple(g.shape[idx.ndim:])
         return IndexBackward.apply(g, key=(idx._data,), basic=False, shape=shape), None
@@ -65,6 +66,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         scale_grad_by_freq: scale each row's gradient by the inverse of its frequency in `input`.
         sparse: accepted for compatibility; ember has no sparse tensors, gradients are always dense.
     """
+    check_same_device("embedding", weight, indices=input)
     num = weight.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:

@@ -189,7 +189,7 @@ def _as_float_mask(m):
 def test_mha_self_attention_equals_manual_in_proj_split(device, need_weights, mask_kind):
     E, H, L, N = 6, 3, 4, 2
     rng = np.random.default_rng(7)
-    mha = nn.MultiheadAttention(E, H, dtype=ember.float64)
+    mha = nn.MultiheadAttention(E, H, device=device, dtype=ember.float64)
     with ember.no_grad():
         mha.in_proj_bias.copy_(_t(rng.standard_normal(3 * E), device))
     x = rng.standard_normal((L, N, E))
@@ -219,7 +219,7 @@ def test_mha_self_attention_equals_manual_in_proj_split(device, need_weights, ma
 
 
 def test_mha_per_head_weights_average_to_the_default_and_rows_sum_to_one(device):
-    mha = nn.MultiheadAttention(8, 4, kdim=3, vdim=5)
+    mha = nn.MultiheadAttention(8, 4, kdim=3, vdim=5, device=device)
     q, k, v = (ember.randn(s, device=device) for s in ((4, 2, 8), (6, 2, 3), (6, 2, 5)))
     _, per_head = mha(q, k, v, average_attn_weights=False)
     _, averaged = mha(q, k, v)
@@ -229,7 +229,7 @@ def test_mha_per_head_weights_average_to_the_default_and_rows_sum_to_one(device)
 
 
 def test_mha_bool_true_blocks_attention_exactly_like_a_minus_inf_float_mask(device):
-    mha = nn.MultiheadAttention(4, 2)
+    mha = nn.MultiheadAttention(4, 2, device=device)
     x = ember.randn(5, 3, 4, device=device)
     blocked = np.zeros((5, 5), bool)
     blocked[:, 3] = True
@@ -245,7 +245,7 @@ def test_mha_bool_true_blocks_attention_exactly_like_a_minus_inf_float_mask(devi
 
 
 def test_mha_mismatched_mask_dtypes_warn(device):
-    mha = nn.MultiheadAttention(4, 2)
+    mha = nn.MultiheadAttention(4, 2, device=device)
     x = ember.randn(3, 1, 4, device=device)
     with pytest.warns(UserWarning, match="mismatched key_padding_mask and attn_mask"):
         mha(x, x, x, key_padding_mask=ember.zeros(1, 3, dtype=ember.bool, device=device),
@@ -253,7 +253,7 @@ def test_mha_mismatched_mask_dtypes_warn(device):
 
 
 def test_mha_batch_first_and_unbatched_agree_with_the_sequence_first_layout(device):
-    mha = nn.MultiheadAttention(4, 2, dtype=ember.float64)
+    mha = nn.MultiheadAttention(4, 2, device=device, dtype=ember.float64)
     q, kv = _t(np.random.default_rng(8).standard_normal((3, 2, 4)), device), \
         _t(np.random.default_rng(9).standard_normal((5, 2, 4)), device)
     out, w = mha(q, kv, kv)
@@ -278,7 +278,7 @@ def test_mha_batch_first_and_unbatched_agree_with_the_sequence_first_layout(devi
                                                     "out_proj.weight", "out_proj.bias"], 2),
 ])
 def test_mha_parameters_and_extra_source_positions(device, kw, names, src_extra):
-    mha = nn.MultiheadAttention(8, 2, **kw)
+    mha = nn.MultiheadAttention(8, 2, **kw, device=device)
     assert list(mha.state_dict()) == names
     if "in_proj_bias" in names:
         assert not _np(mha.in_proj_bias).any() and not _np(mha.out_proj.bias).any()
@@ -319,7 +319,7 @@ def test_mha_functional_gradients_match_finite_differences(device):
     (lambda m, x, d: m(x[0], x, x), RuntimeError, "expected `key` and `value` to be 2-D"),
 ])
 def test_mha_bad_inputs_raise(device, call, error, match):
-    mha = nn.MultiheadAttention(4, 2)
+    mha = nn.MultiheadAttention(4, 2, device=device)
     with pytest.raises(error, match=match):
         call(mha, ember.randn(3, 2, 4, device=device), device)
 
@@ -342,7 +342,8 @@ def test_generate_square_subsequent_mask_is_minus_inf_above_the_diagonal(device)
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_encoder_layer_shapes_and_eval_determinism(device, batch_first, norm_first):
     ember.manual_seed(0)
-    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5, batch_first=batch_first, norm_first=norm_first)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.5, batch_first=batch_first, norm_first=norm_first,
+                                       device=device)
     x = ember.randn(2, 5, 8, device=device) if batch_first else ember.randn(5, 2, 8, device=device)
     layer.train()
     assert not np.allclose(_np(layer(x)), _np(layer(x)))  # dropout active in training
@@ -357,8 +358,8 @@ def test_encoder_layer_shapes_and_eval_determinism(device, batch_first, norm_fir
 
 def test_encoder_layer_norm_first_changes_where_normalisation_happens(device):
     ember.manual_seed(1)
-    post = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0)
-    pre = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, norm_first=True)
+    post = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, device=device)
+    pre = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, norm_first=True, device=device)
     pre.load_state_dict(post.state_dict())
     x = ember.randn(3, 2, 4, device=device) * 5 + 3
     out_post, out_pre = _np(post(x)), _np(pre(x))
@@ -367,15 +368,15 @@ def test_encoder_layer_norm_first_changes_where_normalisation_happens(device):
 
 
 def test_encoder_layer_gradients_match_finite_differences(device):
-    layer = nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, activation="gelu", dtype=ember.float64)
+    layer = nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, activation="gelu", device=device, dtype=ember.float64)
     x = _t(np.random.default_rng(11).standard_normal((3, 1, 4)), device, True)
     mask = nn.Transformer.generate_square_subsequent_mask(3, device=device, dtype=ember.float64)
     assert gradcheck(lambda x: layer(x, src_mask=mask), (x,))
 
 
 def test_encoder_stacks_independent_copies_and_applies_the_final_norm(device):
-    layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0)
-    enc = nn.TransformerEncoder(layer, 3, norm=nn.LayerNorm(4))
+    layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, device=device)
+    enc = nn.TransformerEncoder(layer, 3, norm=nn.LayerNorm(4, device=device))
     assert len(enc.layers) == 3 and enc.layers[0] is not layer
     w0, w1 = enc.layers[0].linear1.weight, enc.layers[1].linear1.weight
     assert w0 is not w1 and np.array_equal(_np(w0), _np(w1))
@@ -387,7 +388,7 @@ def test_encoder_stacks_independent_copies_and_applies_the_final_norm(device):
 
 
 def test_encoder_causal_mask_detection_and_bool_masks_match_float_masks(device):
-    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 2)
+    enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, device=device), 2)
     x = ember.randn(5, 2, 4, device=device)
     causal = nn.Transformer.generate_square_subsequent_mask(5, device=device)
     out = _np(enc(x, mask=causal))
@@ -401,7 +402,7 @@ def test_encoder_causal_mask_detection_and_bool_masks_match_float_masks(device):
 
 
 def test_decoder_layer_and_transformer_shapes(device):
-    model = nn.Transformer(8, 2, 1, 2, 16, dropout=0.0, batch_first=True)
+    model = nn.Transformer(8, 2, 1, 2, 16, dropout=0.0, batch_first=True, device=device)
     src, tgt = ember.randn(3, 5, 8, device=device), ember.randn(3, 4, 8, device=device)
     out = model(src, tgt, tgt_mask=nn.Transformer.generate_square_subsequent_mask(4, device=device))
     assert out.shape == (3, 4, 8)
@@ -427,7 +428,7 @@ def _load_from_torch(em, tm, device):
 @pytest.mark.parametrize("need_weights", [True, False])
 def test_torch_mha_state_dict_loads_and_outputs_agree(device, kw, need_weights):
     torch = pytest.importorskip("torch")
-    tm, em = torch.nn.MultiheadAttention(8, 2, **kw), nn.MultiheadAttention(8, 2, **kw)
+    tm, em = torch.nn.MultiheadAttention(8, 2, **kw), nn.MultiheadAttention(8, 2, **kw, device=device)
     assert list(em.state_dict()) == list(tm.state_dict())
     _load_from_torch(em, tm, device)
     rng = np.random.default_rng(12)
@@ -475,7 +476,8 @@ def test_torch_transformer_encoder_state_dict_loads_and_outputs_agree(device, kw
         warnings.simplefilter("ignore")  # torch's note that its nested-tensor fast path is off
         tm = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kw), 2,
                                          norm=torch.nn.LayerNorm(8))
-    em = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kw), 2, norm=nn.LayerNorm(8))
+    em = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, **kw), 2,
+                               norm=nn.LayerNorm(8)).to(device)
     assert list(em.state_dict()) == list(tm.state_dict())
     _load_from_torch(em, tm, device)
     rng = np.random.default_rng(14)
@@ -497,7 +499,7 @@ def test_torch_transformer_state_dict_loads_and_outputs_agree(device):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's note that its nested-tensor fast path is off
         tm = torch.nn.Transformer(8, 2, 2, 2, 16, dropout=0.0)
-    em = nn.Transformer(8, 2, 2, 2, 16, dropout=0.0)
+    em = nn.Transformer(8, 2, 2, 2, 16, dropout=0.0, device=device)
     assert list(em.state_dict()) == list(tm.state_dict())
     _load_from_torch(em, tm, device)
     rng = np.random.default_rng(15)

@@ -129,8 +129,9 @@ def test_dataloader_calls_getitems_once_per_batch():
     assert dataset.calls == [[0, 1], [2, 3], [4]]
 
 
-def test_dataloader_batches_land_on_the_cpu_and_move_with_to(device):
-    x, y = next(iter(data.DataLoader(_tensor_dataset(6), batch_size=3)))
+def test_dataloader_batches_of_cpu_data_land_on_the_cpu_and_move_with_to(device):
+    dataset = data.TensorDataset(ember.arange(12.0, device="cpu").reshape(6, 2), ember.arange(6, device="cpu"))
+    x, y = next(iter(data.DataLoader(dataset, batch_size=3)))
     assert x.device == ember.device("cpu")
     moved = x.to(device)
     assert moved.device == device

@@ -10,6 +10,7 @@ import ember
 import ember.nn as nn
 import ember.nn.functional as F
 from ember.autograd import gradcheck, gradgradcheck
+from ember.backends.derived import DerivedPrimitives
 
 
 def t(values, device, **kw):
@@ -261,21 +262,6 @@ def test_hardtanh_rejects_max_not_above_min():
 
 
 # ---- erf (GELU's kernel) ----------------------------------------------------------------------
-@pytest.mark.no_device
-def test_numpy_backends_cody_erf_matches_math_erf_to_float64_precision():
-    from ember.backends.numpy_backend import _erf_cody
-
-    grid = np.concatenate([np.linspace(-30, 30, 60001), np.geomspace(1e-300, 1e-3, 200),
-                           [0.0, 0.46875, 0.46875 + 1e-12, 4.0, 4.0 + 1e-12, 26.543, 1e300]])
-    grid = np.concatenate([grid, -grid])
-    got = _erf_cody(grid)
-    exact = np.array([math.erf(v) for v in grid])
-    assert np.all(np.abs(got - exact) <= 1e-15 * np.abs(exact))
-    special = _erf_cody(np.array([np.inf, -np.inf, np.nan]))
-    assert special[0] == 1.0 and special[1] == -1.0 and np.isnan(special[2])
-    assert _erf_cody(np.float32([0.5])).dtype == np.float32
-
-
 def test_tensor_erf_matches_math_erf(device):
     x = np.linspace(-6, 6, 241)
     np.testing.assert_allclose(t(x, device).erf().numpy(), [math.erf(v) for v in x], rtol=1e-14, atol=1e-300)
@@ -299,4 +285,6 @@ def test_linear_weight_gradient_is_row_major_and_matches_the_composite(device):
     assert ember.autograd.gradgradcheck(F.linear, (x, w, b))
     assert ember.autograd.gradcheck(F.linear, (x[0], w))
     F.linear(x, w, b).sum().backward()
-    assert w.grad._bk.owns_memory(w.grad._data)
+    np.testing.assert_allclose(w.grad.numpy(), np.ones((4, 5)) @ x.detach().numpy())
+    bk = w.grad._bk  # a backend that tracks ownership hands the gradient over as a fresh array
+    assert bk.owns_memory(w.grad._data) or type(bk).owns_memory is DerivedPrimitives.owns_memory

@@ -99,7 +99,7 @@ def test_constant_ones_zeros_and_eye(device):
     assert np.all(init.ones_(w).numpy() == 1) and not init.zeros_(w).numpy().any()
     np.testing.assert_array_equal(init.eye_(w).numpy(), np.eye(3, 4))
     with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
-        init.eye_(ember.empty(2, 2, 2))
+        init.eye_(ember.empty(2, 2, 2, device=device))
 
 
 def test_dirac_puts_one_at_each_kernel_centre_per_group(device):
@@ -110,9 +110,9 @@ def test_dirac_puts_one_at_each_kernel_centre_per_group(device):
     w = init.dirac_(ember.empty(2, 3, 3, 3, device=device)).numpy()
     assert w.sum() == 2 and w[0, 0, 1, 1] == 1 and w[1, 1, 1, 1] == 1
     with pytest.raises(ValueError, match="3, 4, or 5 dimensions"):
-        init.dirac_(ember.empty(2, 2))
+        init.dirac_(ember.empty(2, 2, device=device))
     with pytest.raises(ValueError, match="divisible by groups"):
-        init.dirac_(ember.empty(3, 2, 3), groups=2)
+        init.dirac_(ember.empty(3, 2, 3, device=device), groups=2)
 
 
 @pytest.mark.parametrize("shape", [(6, 4), (4, 6), (3, 2, 2, 2)])
@@ -122,7 +122,7 @@ def test_orthogonal_gives_orthonormal_rows_or_columns_times_gain(shape, device):
     gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
     np.testing.assert_allclose(gram, 4 * np.eye(gram.shape[0]), atol=1e-12)
     with pytest.raises(ValueError, match="2 or more dimensions"):
-        init.orthogonal_(ember.empty(3))
+        init.orthogonal_(ember.empty(3, device=device))
 
 
 @pytest.mark.parametrize("fn,kw", [(init.uniform_, {}), (init.normal_, {}), (init.xavier_uniform_, {}),

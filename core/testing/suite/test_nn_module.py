@@ -63,8 +63,8 @@ def test_buffer_marks_a_tensor_for_registration_with_its_persistence(device):
     m = nn.Module()
     m.a = nn.Buffer(ember.ones(2, device=device))
     m.b = nn.Buffer(ember.zeros(1, device=device), persistent=False)
-    assert isinstance(m.a, ember.Tensor) and isinstance(nn.Buffer(ember.ones(1)), nn.Buffer)
-    assert not isinstance(ember.ones(1), nn.Buffer)
+    assert isinstance(m.a, ember.Tensor) and isinstance(nn.Buffer(ember.ones(1, device=device)), nn.Buffer)
+    assert not isinstance(ember.ones(1, device=device), nn.Buffer)
     assert set(m._buffers) == {"a", "b"} and list(m.state_dict()) == ["a"]
     m.a = ember.full((2,), 7.0, device=device)  # a plain tensor assigned to a buffer name stays a buffer
     assert m._buffers["a"].tolist() == [7.0, 7.0]
@@ -302,10 +302,10 @@ def test_load_state_dict_copies_in_place_and_reports_all_keys_matched(device):
     np.testing.assert_array_equal(src(x).detach().numpy(), dst(x).detach().numpy())
 
 
-def test_load_state_dict_reports_missing_unexpected_and_size_mismatch_together():
-    m = nn.Linear(2, 3)
+def test_load_state_dict_reports_missing_unexpected_and_size_mismatch_together(device):
+    m = nn.Linear(2, 3, device=device)
     before = m.weight.detach().clone()
-    bad = {"weight": ember.zeros(3, 3), "extra": ember.zeros(1)}
+    bad = {"weight": ember.zeros(3, 3, device=device), "extra": ember.zeros(1, device=device)}
     with pytest.raises(RuntimeError) as err:
         m.load_state_dict(bad)
     assert str(err.value) == (
@@ -317,28 +317,30 @@ def test_load_state_dict_reports_missing_unexpected_and_size_mismatch_together()
     np.testing.assert_array_equal(m.weight.detach().numpy(), before.numpy())
 
 
-def test_load_state_dict_non_strict_returns_the_incompatible_keys():
-    m = nn.Sequential(nn.Linear(2, 3))
-    result = m.load_state_dict({"0.weight": ember.ones(3, 2), "1.weight": ember.ones(1)}, strict=False)
+def test_load_state_dict_non_strict_returns_the_incompatible_keys(device):
+    m = nn.Sequential(nn.Linear(2, 3)).to(device)
+    result = m.load_state_dict({"0.weight": ember.ones(3, 2, device=device), "1.weight": ember.ones(1, device=device)},
+                               strict=False)
     assert result.missing_keys == ["0.bias"] and result.unexpected_keys == ["1.weight"]
     assert result == (["0.bias"], ["1.weight"])
     assert np.all(m[0].weight.detach().numpy() == 1)
     with pytest.raises(RuntimeError, match="size mismatch for 0.weight"):
-        m.load_state_dict({"0.weight": ember.ones(2, 2)}, strict=False)
+        m.load_state_dict({"0.weight": ember.ones(2, 2, device=device)}, strict=False)
 
 
-def test_load_state_dict_with_assign_takes_the_checkpoints_tensors():
-    m = nn.Linear(2, 2)
-    sd = {"weight": ember.ones(2, 2), "bias": ember.zeros(2)}
+def test_load_state_dict_with_assign_takes_the_checkpoints_tensors(device):
+    m = nn.Linear(2, 2, device=device)
+    sd = {"weight": ember.ones(2, 2, device=device), "bias": ember.zeros(2, device=device)}
     m.load_state_dict(sd, assign=True)
     assert type(m.weight) is nn.Parameter and m.weight.requires_grad
     sd["weight"][0, 0] = 9.0
     assert m.weight[0, 0].item() == 9.0
 
 
-def test_load_state_dict_casts_to_the_parameters_dtype():
-    m = nn.Linear(2, 2)
-    m.load_state_dict({"weight": ember.ones(2, 2, dtype=ember.float64), "bias": ember.zeros(2, dtype=ember.float64)})
+def test_load_state_dict_casts_to_the_parameters_dtype(device):
+    m = nn.Linear(2, 2, device=device)
+    m.load_state_dict({"weight": ember.ones(2, 2, dtype=ember.float64, device=device),
+                       "bias": ember.zeros(2, dtype=ember.float64, device=device)})
     assert m.weight.dtype is ember.float32 and m.weight.sum().item() == 4
 
 
@@ -347,18 +349,18 @@ def test_load_state_dict_rejects_non_tensor_values():
         nn.Linear(1, 1).load_state_dict({"weight": ember.ones(1, 1), "bias": [1.0]})
 
 
-def test_module_round_trips_through_deepcopy_and_pickle():
-    net = Net()
+def test_module_round_trips_through_deepcopy_and_pickle(device):
+    net = Net().to(device)
     for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
         assert clone.fc1.weight is not net.fc1.weight and type(clone.fc1.weight) is nn.Parameter
-        x = ember.randn(2, 2)
+        x = ember.randn(2, 2, device=device)
         np.testing.assert_array_equal(clone(x).detach().numpy(), net(x).detach().numpy())
         assert list(clone.state_dict()) == list(net.state_dict())
 
 
-def test_a_copy_of_a_trained_module_accumulates_gradients_into_its_own_parameters():
-    net = Net()
-    x = ember.randn(2, 2)
+def test_a_copy_of_a_trained_module_accumulates_gradients_into_its_own_parameters(device):
+    net = Net().to(device)
+    x = ember.randn(2, 2, device=device)
     net(x).sum().backward()  # the parameters now have their graph nodes
     for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
         clone.zero_grad()
@@ -420,7 +422,7 @@ def test_always_call_forward_hook_runs_when_forward_raises():
 def test_full_backward_hook_sees_input_and_output_gradients_and_can_replace_them(device):
     lin = nn.Linear(2, 1, bias=False, device=device, dtype=ember.float64)
     with ember.no_grad():
-        lin.weight.copy_(ember.tensor([[2.0, -3.0]], dtype=ember.float64))
+        lin.weight.copy_(ember.tensor([[2.0, -3.0]], dtype=ember.float64, device=device))
     seen = {}
 
     def hook(mod, grad_input, grad_output):
@@ -496,7 +498,7 @@ def test_module_list_repr_compresses_runs_of_identical_modules():
 
 
 def test_parameter_list_repr_lists_dtype_and_size():
-    pl = nn.ParameterList([nn.Parameter(ember.zeros(2, 3)), ember.ones(2)])
+    pl = nn.ParameterList([nn.Parameter(ember.zeros(2, 3, device="cpu")), ember.ones(2, device="cpu")])
     assert repr(pl) == ("ParameterList(\n"
                         "    (0): Parameter containing: [ember.float32 of size 2x3]\n"
                         "    (1): Parameter containing: [ember.float32 of size 2]\n"

@@ -56,7 +56,7 @@ def test_layer_matches_pytorch(name, device):
     gen = np.random.default_rng(0)
     with ember.no_grad():
         for p in ours.parameters():
-            p.copy_(ember.tensor(gen.normal(size=p.shape) + 0.5))
+            p.copy_(ember.tensor(gen.normal(size=p.shape) + 0.5, device="cpu"))
     _copy_params(ours, theirs)
     ours.to(device)
     assert repr(ours) == repr(theirs)

@@ -13,7 +13,6 @@ import ember
 import ember.nn as nn
 import ember.nn.functional as F
 from ember.autograd import gradcheck, gradgradcheck
-from ember.backends.base import Backend
 
 
 def _pairs(dims, *values):
@@ -235,49 +234,6 @@ def test_max_pool_gradient_keeps_nan_gradients_at_the_maxima_only(device):
     F.max_pool1d(x, 2).backward(ember.tensor([[[float("nan"), 1.0]]], device=device))
     grad = x.grad.numpy()[0, 0]
     assert math.isnan(grad[0]) and grad[1:].tolist() == [0.0, 0.0, 1.0]
-
-
-def test_pool_backend_defaults_agree_with_the_backend(device):
-    """The primitive-built defaults of base.Backend (what a new backend inherits) give the backend's numbers."""
-    bk = device.backend
-    x = _input(device, (2, 3, 7, 6))[1]._data
-    args = ((3, 2), (2, 1), (1, 1))
-    values, arg = bk.max_pool2d(x, *args, (1, 2), (4, 4))
-    default_values, default_arg = Backend.max_pool2d(bk, x, *args, (1, 2), (4, 4))
-    np.testing.assert_array_equal(bk.to_numpy(values), bk.to_numpy(default_values))
-    np.testing.assert_array_equal(bk.to_numpy(arg), bk.to_numpy(default_arg))
-    g = ember.randn(2, 3, 4, 4, dtype=ember.float64, device=device)._data
-    np.testing.assert_allclose(bk.to_numpy(bk.max_pool2d_backward(g, arg, (7, 6), *args, (1, 2))),
-                               bk.to_numpy(Backend.max_pool2d_backward(bk, g, arg, (7, 6), *args, (1, 2))))
-    avg = ((3, 2), (2, 2), (1, 1), (4, 4), False, None)
-    np.testing.assert_allclose(bk.to_numpy(bk.avg_pool2d(x, *avg)), bk.to_numpy(Backend.avg_pool2d(bk, x, *avg)))
-    back = ((7, 6), (3, 2), (2, 2), (1, 1), False, None)
-    np.testing.assert_allclose(bk.to_numpy(bk.avg_pool2d_backward(g, *back)),
-                               bk.to_numpy(Backend.avg_pool2d_backward(bk, g, *back)))
-
-
-@pytest.mark.parametrize("shape, kernel, nan", [
-    ((2, 3, 6, 8), (2, 2), False),  # the 2x2 kernel, windows cover the input
-    ((1, 2, 7, 9), (2, 2), False),  # a last row and column outside every window
-    ((1, 2, 6, 6), (2, 2), True),  # NaN maxima leave the 2x2 kernel for the general one
-    ((1, 3, 7, 6), (3, 2), False),  # other tiled kernels: the tiled backward
-])
-def test_tiled_max_pool_agrees_with_the_backend_default(device, shape, kernel, nan):
-    """kernel == stride without padding (MaxPool2d(k)) runs on reshaped windows; small integers make ties."""
-    bk = device.backend
-    x = np.random.default_rng(3).integers(0, 3, shape).astype(np.float64)
-    if nan:
-        x[0, 0, 0, 1] = x[0, 1, 3, 2] = x[0, 1, 2, 3] = np.nan
-    x = ember.tensor(x, device=device)._data
-    out = tuple(s // k for s, k in zip(shape[2:], kernel))
-    args = (kernel, kernel, (0, 0), (1, 1))
-    values, arg = bk.max_pool2d(x, *args, out)
-    default_values, default_arg = Backend.max_pool2d(bk, x, *args, out)
-    np.testing.assert_array_equal(bk.to_numpy(values), bk.to_numpy(default_values))
-    np.testing.assert_array_equal(bk.to_numpy(arg), bk.to_numpy(default_arg))
-    g = ember.randn(*shape[:2], *out, dtype=ember.float64, device=device)._data
-    np.testing.assert_array_equal(bk.to_numpy(bk.max_pool2d_backward(g, arg, shape[2:], *args)),
-                                  bk.to_numpy(Backend.max_pool2d_backward(bk, g, arg, shape[2:], *args)))
 
 
 @pytest.mark.parametrize("call, match", [

@@ -95,7 +95,7 @@ CELLS = [(nn.RNNCell, "RNN_TANH", {}), (nn.RNNCell, "RNN_RELU", {"nonlinearity":
 @pytest.mark.parametrize("cls, mode, kw", CELLS, ids=lambda c: getattr(c, "__name__", str(c)))
 def test_cell_step_matches_pytorch_formula_and_gate_order(device, cls, mode, kw):
     rng = np.random.default_rng(0)
-    cell = cls(3, 4, dtype=ember.float64, **kw)
+    cell = cls(3, 4, device=device, dtype=ember.float64, **kw)
     x, h, c = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
     p = {k: _np(v) for k, v in cell.named_parameters()}
     args = (p["weight_ih"], p["weight_hh"], p.get("bias_ih"), p.get("bias_hh"))
@@ -111,7 +111,7 @@ def test_cell_step_matches_pytorch_formula_and_gate_order(device, cls, mode, kw)
 
 @pytest.mark.parametrize("cls, chunks", [(nn.RNNCell, 1), (nn.LSTMCell, 4), (nn.GRUCell, 3)])
 def test_cell_parameters_unbatched_input_and_default_zero_state(device, cls, chunks):
-    cell = cls(3, 5, dtype=ember.float64)
+    cell = cls(3, 5, device=device, dtype=ember.float64)
     assert {k: tuple(v.shape) for k, v in cell.named_parameters()} == {
         "weight_ih": (chunks * 5, 3), "weight_hh": (chunks * 5, 5), "bias_ih": (chunks * 5,), "bias_hh": (chunks * 5,)}
     bound = 1 / np.sqrt(5)
@@ -130,7 +130,7 @@ def test_cell_parameters_unbatched_input_and_default_zero_state(device, cls, chu
 
 @pytest.mark.parametrize("cls", [nn.RNNCell, nn.LSTMCell, nn.GRUCell])
 def test_cell_gradients_match_finite_differences(device, cls):
-    cell = cls(3, 2, dtype=ember.float64)
+    cell = cls(3, 2, device=device, dtype=ember.float64)
     rng = np.random.default_rng(2)
     x, h, c = (_t(rng.standard_normal(s), device, True) for s in ((2, 3), (2, 2), (2, 2)))
     if cls is nn.LSTMCell:
@@ -148,7 +148,7 @@ def test_cell_gradients_match_finite_differences(device, cls):
 @pytest.mark.parametrize("num_layers, bidirectional", [(1, False), (2, True)])
 def test_layer_matches_stepwise_reference(device, case, num_layers, bidirectional):
     cls, kw = case
-    model = cls(3, 4, num_layers=num_layers, bidirectional=bidirectional, dtype=ember.float64, **kw)
+    model = cls(3, 4, num_layers=num_layers, bidirectional=bidirectional, device=device, dtype=ember.float64, **kw)
     rng = np.random.default_rng(3)
     dirs = 2 if bidirectional else 1
     out_h = kw.get("proj_size", 0) or 4
@@ -170,7 +170,8 @@ def test_layer_matches_stepwise_reference(device, case, num_layers, bidirectiona
 def test_layer_output_shapes_for_every_layout(device, case, batch_first, num_layers, bidirectional):
     cls, kw = case
     L, N, hidden = 6, 2, 5
-    model = cls(3, hidden, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first, **kw)
+    model = cls(3, hidden, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
+                device=device, **kw)
     dirs = 2 if bidirectional else 1
     out_h = kw.get("proj_size", 0) or hidden
     x = ember.randn((N, L, 3) if batch_first else (L, N, 3), device=device)
@@ -190,7 +191,7 @@ def test_layer_output_shapes_for_every_layout(device, case, batch_first, num_lay
 
 
 def test_batch_first_is_a_transpose_of_the_time_major_layout(device):
-    model = nn.GRU(3, 4, num_layers=2, bidirectional=True, dtype=ember.float64)
+    model = nn.GRU(3, 4, num_layers=2, bidirectional=True, device=device, dtype=ember.float64)
     x = _t(np.random.default_rng(4).standard_normal((2, 5, 3)), device)
     out_tm, h_tm = model(x.transpose(0, 1))
     model.batch_first = True
@@ -202,7 +203,7 @@ def test_batch_first_is_a_transpose_of_the_time_major_layout(device):
 @pytest.mark.parametrize("case", LAYERS, ids=_layer_id)
 def test_layer_parameter_names_shapes_and_init_range(device, case):
     cls, kw = case
-    model = cls(3, 4, num_layers=2, bidirectional=True, **kw)
+    model = cls(3, 4, num_layers=2, bidirectional=True, device=device, **kw)
     gates = {nn.RNN: 1, nn.LSTM: 4, nn.GRU: 3}[cls] * 4
     proj = kw.get("proj_size", 0)
     real = proj or 4
@@ -225,7 +226,7 @@ def test_layer_parameter_names_shapes_and_init_range(device, case):
 @pytest.mark.parametrize("case", LAYERS, ids=_layer_id)
 def test_layer_gradients_match_finite_differences(device, case):
     cls, kw = case
-    model = cls(2, 3, num_layers=2, bidirectional=True, dtype=ember.float64, **kw)
+    model = cls(2, 3, num_layers=2, bidirectional=True, device=device, dtype=ember.float64, **kw)
     rng = np.random.default_rng(5)
     out_h = kw.get("proj_size", 0) or 3
     x = _t(rng.standard_normal((3, 2, 2)), device, True)
@@ -242,7 +243,7 @@ def test_layer_gradients_match_finite_differences(device, case):
 
 
 def test_lstm_double_backward_matches_finite_differences(device):
-    model = nn.LSTM(2, 2, dtype=ember.float64)
+    model = nn.LSTM(2, 2, device=device, dtype=ember.float64)
     x = _t(np.random.default_rng(6).standard_normal((3, 1, 2)), device, True)
     assert gradgradcheck(lambda x: model(x)[0], (x,))
 
@@ -283,7 +284,7 @@ def _assert_param_grads_match_finite_differences(model, loss_fn, eps=1e-6):
 # ---- dropout between layers -------------------------------------------------------------------------
 def test_dropout_applies_between_layers_only_in_training(device):
     ember.manual_seed(0)
-    model = nn.LSTM(3, 4, num_layers=2, dropout=1.0)
+    model = nn.LSTM(3, 4, num_layers=2, dropout=1.0, device=device)
     x1, x2 = ember.randn(5, 2, 3, device=device), ember.randn(5, 2, 3, device=device)
     # p=1 zeroes the first layer's output, so in training the result no longer depends on the input
     np.testing.assert_allclose(_np(model(x1)[0]), _np(model(x2)[0]))
@@ -319,7 +320,7 @@ def test_dropout_with_one_layer_warns_and_bad_dropout_raises():
 ])
 def test_bad_inputs_raise_with_the_expected_shapes(device, make, call, error, match):
     with pytest.raises(error, match=match):
-        call(make(), device)
+        call(make().to(device), device)
 
 
 @pytest.mark.parametrize("make, error, match", [
@@ -352,7 +353,7 @@ def test_torch_state_dict_loads_and_outputs_and_gradients_agree(device, name, kw
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tm = getattr(torch.nn, name)(5, 6, num_layers=2, bidirectional=True, **kw)
-    em = getattr(nn, name)(5, 6, num_layers=2, bidirectional=True, **kw)
+    em = getattr(nn, name)(5, 6, num_layers=2, bidirectional=True, device=device, **kw)
     assert list(em.state_dict()) == list(tm.state_dict())
     em.load_state_dict({k: ember.tensor(v.detach().numpy(), device=device) for k, v in tm.state_dict().items()})
     x = np.random.default_rng(8).standard_normal((4, 7, 5)).astype(np.float32)
@@ -374,7 +375,7 @@ def test_torch_state_dict_loads_and_outputs_and_gradients_agree(device, name, kw
 @pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
 def test_torch_cell_state_dict_loads_and_outputs_agree(device, name):
     torch = pytest.importorskip("torch")
-    tm, em = getattr(torch.nn, name)(5, 6), getattr(nn, name)(5, 6)
+    tm, em = getattr(torch.nn, name)(5, 6), getattr(nn, name)(5, 6, device=device)
     assert list(em.state_dict()) == list(tm.state_dict())
     em.load_state_dict({k: ember.tensor(v.detach().numpy(), device=device) for k, v in tm.state_dict().items()})
     x = np.random.default_rng(9).standard_normal((3, 5)).astype(np.float32)

@@ -1,7 +1,7 @@
 """Tensor creation, dtypes and promotion, attributes, conversion, repr, operators and errors."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import ember
 
@@ -79,7 +79,7 @@ def test_attributes_and_conversions(device):
 def test_from_numpy_shares_memory_and_tensor_copies(device):
     arr = np.zeros(3, dtype=np.float32)
     shared = ember.from_numpy(arr)
-    copied = ember.tensor(arr)
+    copied = ember.tensor(arr, device="cpu")
     arr[0] = 5
     assert shared[0].item() == 5 and copied[0].item() == 0
 
@@ -96,14 +96,15 @@ def test_like_functions_and_ranges(device):
 
 
 def test_repr_matches_pytorch_style(device):
-    assert repr(ember.tensor([1.0, 2.0])) == "tensor([1., 2.])"
-    assert repr(ember.tensor([0.5, 2.25])) == "tensor([0.5000, 2.2500])"
-    assert repr(ember.tensor([1, 2])) == "tensor([1, 2])"
-    assert repr(ember.tensor([1.0], dtype=ember.float64)) == "tensor([1.], dtype=ember.float64)"
-    assert repr(ember.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
-    x = ember.tensor([1.0], requires_grad=True)
-    assert repr(x * x) == "tensor([1.], grad_fn=<MulBackward0>)"
-    assert repr(ember.tensor(3)) == "tensor(3)"
+    on = "" if device.type == "cpu" else f", device='{device}'"
+    assert repr(ember.tensor([1.0, 2.0], device=device)) == f"tensor([1., 2.]{on})"
+    assert repr(ember.tensor([0.5, 2.25], device=device)) == f"tensor([0.5000, 2.2500]{on})"
+    assert repr(ember.tensor([1, 2], device=device)) == f"tensor([1, 2]{on})"
+    assert repr(ember.tensor([1.0], dtype=ember.float64, device=device)) == f"tensor([1.]{on}, dtype=ember.float64)"
+    assert repr(ember.tensor([1.0], requires_grad=True, device=device)) == f"tensor([1.]{on}, requires_grad=True)"
+    x = ember.tensor([1.0], requires_grad=True, device=device)
+    assert repr(x * x) == f"tensor([1.]{on}, grad_fn=<MulBackward0>)"
+    assert repr(ember.tensor(3, device=device)) == f"tensor(3{on})"
 
 
 def test_operators_with_python_numbers_on_either_side(device):
@@ -171,10 +172,10 @@ def test_indexing_and_assignment(device):
     t = ember.arange(12, device=device).reshape(3, 4)
     assert t[1].tolist() == [4, 5, 6, 7] and t[-1, -1].item() == 11 and t[..., 1].tolist() == [1, 5, 9]
     assert t[None, 0, 1:3].tolist() == [[1, 2]] and t[:, ::2].tolist() == [[0, 2], [4, 6], [8, 10]]
-    assert t[ember.tensor([2, 0])].tolist() == [[8, 9, 10, 11], [0, 1, 2, 3]]
+    assert t[ember.tensor([2, 0], device=device)].tolist() == [[8, 9, 10, 11], [0, 1, 2, 3]]
     assert t[t > 9].tolist() == [10, 11] and t[[0, 1], [1, 2]].tolist() == [1, 6]
     t[0] = 0
-    t[1, ember.tensor([0, 3])] = ember.tensor([-1, -2], device=device)
+    t[1, ember.tensor([0, 3], device=device)] = ember.tensor([-1, -2], device=device)
     t[t > 9] = 100
     assert t.tolist() == [[0, 0, 0, 0], [-1, 5, 6, -2], [8, 9, 100, 100]]
     g = ember.tensor([[1, 2], [3, 4]], device=device)
@@ -266,18 +267,18 @@ def test_random_distributions_have_the_right_statistics(device):
     assert counts[0] == 0 and abs(counts[2] / 10_000 - 0.75) < 0.03
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.lists(st.integers(1, 4), min_size=1, max_size=3))
-def test_broadcasting_follows_numpy_rules_for_any_shapes(sa, sb):
+def test_broadcasting_follows_numpy_rules_for_any_shapes(device, sa, sb):
     a, b = np.ones(sa), np.ones(sb)
     try:
         expected = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         with pytest.raises(RuntimeError):
-            ember.tensor(a) + ember.tensor(b)
+            ember.tensor(a, device=device) + ember.tensor(b, device=device)
         return
-    ta = ember.tensor(a, requires_grad=True)
-    tb = ember.tensor(b, requires_grad=True)
+    ta = ember.tensor(a, device=device, requires_grad=True)
+    tb = ember.tensor(b, device=device, requires_grad=True)
     out = ta * tb
     assert out.shape == expected
     out.sum().backward()
