@@ -15,8 +15,9 @@ from .dtypes import (
 from .device import device, get_default_device, set_default_device
 from .tensor import Size, Tensor
 from .creation import (
-    arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace, multinomial, normal,
-    ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    OutOfMemoryError, arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy, full, full_like, linspace,
+    multinomial, normal, ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, tensor,
+    zeros, zeros_like,
 )
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from . import autograd
@@ -37,7 +38,8 @@ from .ops.shape import (
 from .ops.indexing import gather, index_select, masked_fill, nonzero, scatter_add
 from .ops.linalg import bmm, dot, matmul, mm, outer
 from .backend_lookup import backend_by_name
-from . import utils, data, transforms, nn, optim  # noqa: E402  (need Tensor and the creation functions above)
+from . import utils, data, transforms, nn, optim, cuda  # noqa: E402  (need Tensor and the creation functions above)
+from .utils.dlpack import from_dlpack  # noqa: E402
 from .serialization import load, save
 from . import optim  # noqa: E402
 
@@ -85,10 +87,14 @@ def reciprocal(t: Tensor) -> Tensor:
 def synchronize(device=None) -> None:
     """Wait for queued work on `device` (default: the default device) to finish."""
     dev = get_default_device() if device is None else globals()["device"](device)
-    dev.backend.synchronize(dev.index)
+    dev.backend.synchronize()
 
 
 def __getattr__(name: str):
+    if name == "backends":  # the backend classes and PyTorch's flag namespaces (ember.backends.cudnn, .mps)
+        import importlib
+
+        return importlib.import_module("ember.backends")
     if name == "default_generator":
         from .random import default_generator_for
 

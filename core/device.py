@@ -37,12 +37,16 @@ class device:
 
     @property
     def backend(self):
-        """The backend instance serving this device type (resolved once, through the plugins)."""
+        """The backend instance serving this device (one per device index; resolved once, through the plugins).
+        A device type without an index ("cuda") means its current device, looked up on every call."""
         bk = self._backend
         if bk is None:
             from .backend_lookup import backend_for
 
-            bk = self._backend = backend_for(self.type)
+            concrete = tensor_device(self)
+            bk = backend_for(self.type, concrete.index)
+            if concrete is self:
+                self._backend = bk
         return bk
 
     def __repr__(self) -> str:
@@ -105,10 +109,23 @@ def set_default_device(dev) -> None:
     _default = None if dev is None else tensor_device(device(dev))
 
 
+_current = threading.local()
+
+
+def current_index(device_type: str) -> int:
+    """The current device index of `device_type` on this thread (0 unless `set_current_index` changed it)."""
+    return getattr(_current, device_type, 0)
+
+
+def set_current_index(device_type: str, index: int) -> None:
+    """Make `index` the current device of `device_type` on this thread (`ember.cuda.set_device` for "cuda")."""
+    setattr(_current, device_type, index)
+
+
 def tensor_device(dev: device) -> device:
-    """The concrete device a tensor lives on: "cuda" means the current device, "cuda:0"."""
+    """The concrete device a tensor lives on: "cuda" means the current CUDA device (`ember.cuda.current_device()`)."""
     if dev.index is None and dev.type != "cpu":
-        return device(dev.type, 0)
+        return device(dev.type, getattr(_current, dev.type, 0))
     return dev
 
 

@@ -6,6 +6,7 @@ backend interface, so this file reads as the list of what a tensor offers.
 from __future__ import annotations
 
 import builtins
+from operator import index as _index
 
 from . import dtypes
 
@@ -179,6 +180,19 @@ class Tensor:
     def __repr__(self) -> str:
         return format_tensor(self)
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """A DLPack capsule sharing this tensor's memory, for `numpy.from_dlpack`, `torch.from_dlpack`, ...
+        (BufferError when the tensor requires grad: detach it first)."""
+        from .utils.dlpack import export
+
+        return export(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self) -> tuple:
+        """(DLPack device type, device id) of this tensor's memory, e.g. (DLDeviceType.kDLCPU, 0)."""
+        from .utils.dlpack import export_device
+
+        return export_device(self)
+
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._bk.to_numpy(self._data), str(self._device), self._rg))
 
@@ -224,11 +238,13 @@ class Tensor:
         import weakref
 
         ref = weakref.ref(self)
+        lock = self._grad_fn.grad_lock
 
         def store(grad):
             t = ref()
             if t is not None:
-                t._grad = grad.detach().clone() if t._grad is None else t._grad + grad
+                with lock:
+                    t._grad = grad.detach().clone() if t._grad is None else t._grad + grad
         self._add_pre_hook(store)
 
     def register_hook(self, hook):
@@ -262,11 +278,18 @@ class Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`; `copy=True` always copies."""
         return shp.to(self, *args, **kwargs)
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format=None) -> Tensor:
+        """This tensor on the CPU (itself when it is there already)."""
         return self.to("cpu")
 
-    def cuda(self, device=None) -> Tensor:
-        return self.to("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        """This tensor on CUDA device `device` (an index, "cuda:N" or a device; default: the current device)."""
+        return self.to("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}",
+                       non_blocking=non_blocking)
+
+    def get_device(self) -> int:
+        """The device index of a CUDA tensor, -1 on the CPU (as `torch.Tensor.get_device`)."""
+        return -1 if self._device.type == "cpu" else self._device.index
 
     def float(self) -> Tensor:
         return self.to(dtypes.float32)
@@ -446,16 +469,16 @@ class Tensor:
     def all(self, dim=None, keepdim=False): return red.all(self, dim, keepdim)
     def any(self, dim=None, keepdim=False): return red.any(self, dim, keepdim)
     def cumsum(self, dim, *, dtype=None): return red.cumsum(self, dim, dtype=dtype)
-    def sort(self, dim=-1, descending=False): return red.sort(self, dim, descending)
-    def argsort(self, dim=-1, descending=False): return red.sort(self, dim, descending)[1]
+    def sort(self, dim=-1, descending=False, *, stable=False): return red.sort(self, dim, descending)
+    def argsort(self, dim=-1, descending=False, *, stable=False): return red.sort(self, dim, descending)[1]
     def topk(self, k, dim=-1, largest=True, sorted=True): return red.topk(self, k, dim, largest, sorted)
 
     # ---- shape ---------------------------------------------------------------------------
-    def reshape(self, *shape): return shp.reshape(self, _size_args(shape))
+    def reshape(self, *shape): return shp.reshape(self, _size_args(shape, "reshape", "shape"))
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
             raise TypeError("view(dtype) is not supported; use .to(dtype)")
-        return shp.reshape(self, _size_args(shape))
+        return shp.reshape(self, _size_args(shape, "view"))
     def view_as(self, other): return shp.reshape(self, other.shape)
     def reshape_as(self, other): return shp.reshape(self, other.shape)
     def flatten(self, start_dim=0, end_dim=-1): return shp.flatten(self, start_dim, end_dim)
@@ -468,13 +491,13 @@ class Tensor:
         if self.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         return self if self.ndim < 2 else shp.transpose(self, 0, 1)
-    def permute(self, *dims): return shp.permute(self, _size_args(dims))
+    def permute(self, *dims): return shp.permute(self, _size_args(dims, "permute", "dims"))
     def movedim(self, source, destination): return shp.movedim(self, source, destination)
-    def expand(self, *sizes): return shp.expand(self, _size_args(sizes))
+    def expand(self, *sizes): return shp.expand(self, _size_args(sizes, "expand"))
     def expand_as(self, other): return shp.expand(self, other.shape)
     def broadcast_to(self, shape): return shp.expand(self, tuple(shape))
-    def sum_to_size(self, *size): return shp.sum_to_size(self, _size_args(size))
-    def repeat(self, *sizes): return shp.repeat(self, _size_args(sizes))
+    def sum_to_size(self, *size): return shp.sum_to_size(self, _size_args(size, "sum_to_size"))
+    def repeat(self, *sizes): return shp.repeat(self, _size_args(sizes, "repeat", "repeats"))
     def tile(self, dims): return shp.tile(self, dims)
     def flip(self, dims): return shp.flip(self, dims)
     def roll(self, shifts, dims=None): return shp.roll(self, shifts, dims)
@@ -567,11 +590,28 @@ class _RemovableHandle:
                 hooks.remove(hook)
 
 
-def _size_args(args) -> tuple:
-    """Accept both `f(2, 3)` and `f((2, 3))`, as PyTorch does for sizes and dims."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+def _size_args(args, op: str, name: str = "size") -> tuple:
+    """Accept both `f(2, 3)` and `f((2, 3))`, as PyTorch does for sizes and dims. Integers only (Python or
+    numpy ints, one-element integer tensors): anything else is PyTorch's TypeError naming `op` and `name`."""
+    packed = len(args) == 1 and isinstance(args[0], (tuple, list))
+    if packed:
         args = args[0]
-    return tuple(builtins.int(a) for a in args)
+    try:
+        return tuple(map(_index, args))
+    except TypeError:
+        raise _size_error(args, packed, op, name) from None
+
+
+def _size_error(args, packed: bool, op: str, name: str) -> TypeError:
+    """PyTorch's TypeError for a size holding something that is not an integer (a float, a string, None)."""
+    for i, a in enumerate(args):
+        try:
+            _index(a)
+        except TypeError:
+            break
+    what = (f"not {type(a).__name__}" if len(args) == 1 and not packed
+            else f"but found element of type {type(a).__name__} at pos {i}")
+    return TypeError(f"{op}(): argument '{name}' must be tuple of ints, {what}")
 
 
 def _dim(d: int, ndim: int, op: str) -> int:

@@ -178,11 +178,11 @@ class Optimizer:
                     g.zero_()
 
     def _with_grads(self, group: dict):
-        """(param, grad, state) for each parameter of `group` that has a gradient."""
+        """(param, grad, state) for each parameter of `group` that has a gradient (its state on its device)."""
         for p in group["params"]:
             grad = p._grad
             if grad is not None:
-                yield p, grad, self.state[p]
+                yield p, grad, follow_device(p, self.state[p])
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Perform one optimization step; `closure` re-evaluates the model and returns the loss."""
@@ -253,6 +253,15 @@ class Optimizer:
             new_groups.append(s)
         self.state = state
         self.param_groups = new_groups
+
+
+def follow_device(param: Tensor, state: dict[str, Any]) -> dict[str, Any]:
+    """`state`, its tensors moved to `param`'s device if the parameter moved since they were made (a
+    `model.to(device)` after some steps); "step" stays on the CPU, as in PyTorch."""
+    for key, value in state.items():
+        if key != "step" and isinstance(value, Tensor) and value._device is not param._device:
+            state[key] = value.to(param._device)
+    return state
 
 
 def _cast_state(param: Tensor, value, key=None):

@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 from ..autograd.grad_mode import no_grad
 from ..tensor import _wrap
-from .optimizer import Optimizer, ParamsT
+from .optimizer import Optimizer, ParamsT, follow_device
 
 
 class SGD(Optimizer):
@@ -52,10 +52,11 @@ class SGD(Optimizer):
                 grad = p._grad
                 if grad is None:
                     continue
-                state = self.state[p] if momentum != 0 else None
+                state = follow_device(p, self.state[p]) if momentum != 0 else None
                 buf = state.get("momentum_buffer") if state is not None else None
-                new = p._bk.sgd_step(p._data, grad._data, None if buf is None else buf._data, lr, momentum,
-                                     dampening, weight_decay, nesterov, maximize)
+                new = p._bk.sgd_step(p._data, grad._data, None if buf is None else buf._data, lr=lr,
+                                     momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                     nesterov=nesterov, maximize=maximize)
                 p._version[0] += 1
                 if state is not None and buf is None:
                     state["momentum_buffer"] = _wrap(new, p._bk, p._device)
