@@ -347,6 +347,13 @@ class CupyBackend(ArrayKernels):
             self._peak.__enter__()
         self._peak.restart(allocated, reserved)
 
+    def pinned_empty(self, shape: tuple[int, ...], dtype):
+        """A host numpy array of `shape` and ember `dtype` in page-locked memory (copies to the GPU from it
+        can run asynchronously)."""
+        import numpy
+
+        return importlib.import_module("cupyx").empty_pinned(shape, dtype=numpy.dtype(dtype.name))
+
     def empty_cache(self) -> None:
         """Return the pool's unused blocks to the driver."""
         with self._device:

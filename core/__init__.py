@@ -42,6 +42,7 @@ from . import utils, data, transforms, nn, optim, cuda  # noqa: E402  (need Tens
 from .utils.dlpack import from_dlpack  # noqa: E402
 from .serialization import load, save
 from . import optim  # noqa: E402
+from .arguments import check_tensor as _check_tensor
 
 float = float32  # noqa: A001  (PyTorch's aliases ember.float / ember.int)
 int = int32  # noqa: A001
@@ -61,26 +62,32 @@ def is_tensor(obj) -> _dtypes.builtins.bool:
 
 
 def is_floating_point(t: Tensor) -> _dtypes.builtins.bool:
+    _check_tensor(t, "is_floating_point")
     return t.dtype.is_floating_point
 
 
 def numel(t: Tensor) -> _dtypes.builtins.int:
+    _check_tensor(t, "numel")
     return t.numel()
 
 
 def square(t: Tensor) -> Tensor:
+    _check_tensor(t, "square")
     return t * t
 
 
 def log2(t: Tensor) -> Tensor:
+    _check_tensor(t, "log2")
     return t.log2()
 
 
 def log10(t: Tensor) -> Tensor:
+    _check_tensor(t, "log10")
     return t.log10()
 
 
 def reciprocal(t: Tensor) -> Tensor:
+    _check_tensor(t, "reciprocal")
     return t.reciprocal()
 
 

@@ -6,6 +6,7 @@ import math
 import numpy as np  # the host interchange format: Python data becomes a numpy array first
 
 from . import dtypes
+from .arguments import check_tensor
 from .device import as_device
 from .random import generator_for
 from .tensor import Tensor, _size_args, _wrap
@@ -197,21 +198,25 @@ def _like(t: Tensor, dtype, device):
 
 
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_tensor(input, "zeros_like")
     dt, dev = _like(input, dtype, device)
     return zeros(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_tensor(input, "ones_like")
     dt, dev = _like(input, dtype, device)
     return ones(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_tensor(input, "full_like")
     dt, dev = _like(input, dtype, device)
     return full(input.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_tensor(input, "empty_like")
     dt, dev = _like(input, dtype, device)
     return empty(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
@@ -263,32 +268,28 @@ def _float_dtype(dtype) -> dtypes.dtype:
     return dt
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """Samples from U[0, 1)."""
+def _sampled(op: str, draw: str, size, generator, dtype, device, requires_grad: bool) -> Tensor:
+    """Floating samples of shape `size` from the backend's `draw` ("uniform" on [0, 1) or "normal")."""
     dev = as_device(device)
     gen = generator_for(dev, generator)
     dt = _float_dtype(dtype)
     dev.backend.check_dtype(dt)
-    shape = _size_args(size, "rand")
+    shape = _size_args(size, op)
     try:
-        data = dev.backend.uniform(gen.native, shape, 0.0, 1.0, dt)
+        data = getattr(dev.backend, draw)(gen.native, shape, 0.0, 1.0, dt)
     except (MemoryError, ValueError) as exc:
-        raise _allocation_error(exc, "rand", shape, dt, dev) from None
+        raise _allocation_error(exc, op, shape, dt, dev) from None
     return _make(data, dev, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Samples from U[0, 1)."""
+    return _sampled("rand", "uniform", size, generator, dtype, device, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Samples from the standard normal distribution."""
-    dev = as_device(device)
-    gen = generator_for(dev, generator)
-    dt = _float_dtype(dtype)
-    dev.backend.check_dtype(dt)
-    shape = _size_args(size, "randn")
-    try:
-        data = dev.backend.normal(gen.native, shape, 0.0, 1.0, dt)
-    except (MemoryError, ValueError) as exc:
-        raise _allocation_error(exc, "randn", shape, dt, dev) from None
-    return _make(data, dev, requires_grad)
+    return _sampled("randn", "normal", size, generator, dtype, device, requires_grad)
 
 
 def randint(*args, size=None, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -322,16 +323,19 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: 
 
 
 def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_tensor(input, "rand_like")
     dt, dev = _like(input, dtype, device)
     return rand(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    check_tensor(input, "randn_like")
     dt, dev = _like(input, dtype, device)
     return randn(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None) -> Tensor:
+    check_tensor(input, "randint_like")
     if high is None:
         low, high = 0, low
     dt, dev = _like(input, dtype, device)
@@ -340,6 +344,7 @@ def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None) ->
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
     """Indices sampled from the rows of the non-negative weights `input` (1-D or 2-D)."""
+    check_tensor(input, "multinomial")
     if input.ndim not in (1, 2):
         raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
     n = input.shape[-1]
@@ -358,6 +363,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
 
 def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     """1 with probability `input` (or `p`) elementwise, else 0; same dtype as `input`."""
+    check_tensor(input, "bernoulli")
     out = empty_like(input)
     return out.bernoulli_(input if p is None else p, generator=generator)
 

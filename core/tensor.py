@@ -38,6 +38,7 @@ class Tensor:
     _leaf_edge = None  # (AccumulateGrad, 0) of a leaf that requires grad, once a graph used it
     _hooks = None
     _retains_grad = False
+    _pinned = False
     __array_priority__ = 1000  # numpy defers `ndarray op tensor` to Tensor's reflected operators
 
     def __init__(self, *args, **kwargs) -> None:
@@ -286,6 +287,23 @@ class Tensor:
         """This tensor on CUDA device `device` (an index, "cuda:N" or a device; default: the current device)."""
         return self.to("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}",
                        non_blocking=non_blocking)
+
+    def pin_memory(self, device=None) -> Tensor:
+        """A copy of this CPU tensor in page-locked host memory, from which copies to a CUDA device are
+        faster; RuntimeError when no CUDA device is available (as PyTorch). Outside the autograd graph."""
+        if self._device.type != "cpu":
+            raise RuntimeError(f"cannot pin '{self._device}' memory: only CPU tensors can be pinned")
+        if self._pinned:
+            return self
+        from .cuda.memory import pinned_copy
+
+        out = _wrap(pinned_copy(self._bk.to_numpy(self._data)), self._bk, self._device, self._dtype)
+        out._pinned = True
+        return out
+
+    def is_pinned(self, device=None) -> bool:
+        """True for a tensor made by `pin_memory()`."""
+        return self._pinned
 
     def get_device(self) -> int:
         """The device index of a CUDA tensor, -1 on the CPU (as `torch.Tensor.get_device`)."""

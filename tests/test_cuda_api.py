@@ -259,3 +259,14 @@ def test_the_flag_namespaces_match_pytorchs_defaults():
         assert getattr(ember.backends.cudnn, name) == getattr(torch.backends.cudnn, name), name
     if not torch.backends.mps.is_available():
         assert ember.backends.mps.is_available() == torch.backends.mps.is_available()
+
+
+def test_pin_memory_without_cuda_warns_in_the_dataloader_and_raises_on_a_tensor():
+    from ember.utils.data import DataLoader, TensorDataset
+
+    data = TensorDataset(ember.arange(4.0, device="cpu"))
+    with pytest.warns(UserWarning, match="'pin_memory' argument is set as true but no accelerator is found"):
+        batches = list(DataLoader(data, batch_size=2, pin_memory=True))
+    assert [b[0].tolist() for b in batches] == [[0.0, 1.0], [2.0, 3.0]] and not batches[0][0].is_pinned()
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        ember.ones(2, device="cpu").pin_memory()

@@ -91,3 +91,21 @@ def test_the_cuda_api_answers_through_the_backend_hooks(tmp_path):
         print("ok")
     """)], 2, tmp_path)
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr
+
+
+def test_dataloader_pin_memory_pins_every_cpu_tensor_of_a_batch_when_cuda_exists(tmp_path):
+    run = _run(["-c", textwrap.dedent("""
+        import warnings
+        import ember
+        from ember.utils.data import DataLoader, TensorDataset
+        data = TensorDataset(ember.arange(12.0, device="cpu").reshape(6, 2), ember.arange(6, device="cpu"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            batches = list(DataLoader(data, batch_size=4, pin_memory=True))
+        assert all(t.is_pinned() and t.device == ember.device("cpu") for b in batches for t in b)
+        assert batches[0][0].tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]]
+        x = ember.ones(2, device="cpu")
+        assert not x.is_pinned() and x.pin_memory().is_pinned() and x.pin_memory().cuda().device.type == "cuda"
+        print("ok")
+    """)], 1, tmp_path)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr

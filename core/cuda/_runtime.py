@@ -10,7 +10,8 @@ CUDA backend provides the ones it supports, and `ember.cuda` names any that is m
 - `device_properties() -> dict` (name, major, minor, total_memory, multi_processor_count,
   is_integrated, is_multi_gpu_board) and `mem_get_info() -> (free, total)`;
 - `memory_stats() -> dict` (allocated, reserved, peak_allocated, peak_reserved: bytes),
-  `reset_peak_memory_stats()`, `empty_cache()`;
+  `reset_peak_memory_stats()`, `empty_cache()`, `pinned_empty(shape, dtype)` (a host numpy array in
+  page-locked memory);
 - streams: `new_stream(priority)`, `current_stream()`, `default_stream()`, `use_stream(s)` (a
   context manager), `set_current_stream(s)`, `stream_handle(s)`, `stream_synchronize(s)`,
   `stream_query(s)`, `stream_wait_event(s, e)`;

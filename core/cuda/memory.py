@@ -69,3 +69,11 @@ def empty_cache() -> None:
 def mem_get_info(device=None) -> tuple[int, int]:
     """(free, total) bytes of `device`'s memory as the driver reports them (RuntimeError without CUDA)."""
     return tuple(hook(backend(device, "mem_get_info"), "mem_get_info")())
+
+
+def pinned_copy(host):
+    """A copy of the host numpy array `host` in page-locked memory; RuntimeError when CUDA is unavailable."""
+    bk = backend(None, "pin_memory")
+    out = hook(bk, "pinned_empty")(host.shape, bk.dtype_of(host))
+    out[...] = host
+    return out

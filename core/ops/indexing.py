@@ -6,7 +6,7 @@ on an out-of-range index but cupy wraps around, so core gives the same IndexErro
 from __future__ import annotations
 
 from .. import dtypes
-from ..arguments import check_same_device
+from ..arguments import check_same_device, check_tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Op
 from ..tensor import Tensor, _dim, _wrap
@@ -212,6 +212,8 @@ def _check_index_shape(op: str, a: Tensor, dim: int, index: Tensor) -> None:
 
 def gather(a: Tensor, dim: int, index: Tensor) -> Tensor:
     """out[i][j] = a[index[i][j]][j] for dim 0 (and likewise for other dims)."""
+    check_tensor(a, "gather")
+    check_tensor(index, "gather", "index", 3)
     d = _dim(dim, a.ndim, "gather")
     check_same_device("gather", a, index=index)
     _check_index_shape("gather", a, d, index)
@@ -240,6 +242,8 @@ def scatter_add(a: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 
 def index_select(a: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices of `a` at the 1-D `index` along `dim`."""
+    check_tensor(a, "index_select")
+    check_tensor(index, "index_select", "index", 3)
     d = _dim(dim, a.ndim, "index_select")
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -248,6 +252,8 @@ def index_select(a: Tensor, dim: int, index: Tensor) -> Tensor:
 
 def masked_fill(a: Tensor, mask: Tensor, value) -> Tensor:
     """`value` where the bool `mask` (broadcast) is True, else `a`."""
+    check_tensor(a, "masked_fill")
+    check_tensor(mask, "masked_fill", "mask", 2)
     if mask._dtype is not dtypes.bool:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
     if isinstance(value, Tensor):
@@ -260,6 +266,7 @@ def masked_fill(a: Tensor, mask: Tensor, value) -> Tensor:
 
 def nonzero(a: Tensor, *, as_tuple: bool = False):
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one tensor per dim."""
+    check_tensor(a, "nonzero")
     coords = _wrap(a._bk.nonzero(a._data), a._bk, a._device)
     if as_tuple:
         return tuple(coords[:, i] for i in range(a.ndim))

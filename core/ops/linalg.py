@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import dtypes
-from ..arguments import not_tensor
+from ..arguments import check_tensor, not_tensor
 from ..autograd.node import Op
 from ..tensor import Tensor
 from .elementwise import _operands, unbroadcast
@@ -63,6 +63,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """Product of two 2-D matrices."""
+    check_tensor(a, "mm")
+    check_tensor(b, "mm", "b", 2)
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {a.ndim}-D and {b.ndim}-D")
     return matmul(a, b)
@@ -70,6 +72,8 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
 
 def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched product of (B, n, m) and (B, m, p) tensors."""
+    check_tensor(a, "bmm")
+    check_tensor(b, "bmm", "b", 2)
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise RuntimeError(f"bmm: expected 3-D tensors with the same batch size, got {tuple(a.shape)} and {tuple(b.shape)}")
     return matmul(a, b)
@@ -77,6 +81,8 @@ def bmm(a: Tensor, b: Tensor) -> Tensor:
 
 def dot(a: Tensor, b: Tensor) -> Tensor:
     """Inner product of two 1-D tensors."""
+    check_tensor(a, "dot")
+    check_tensor(b, "dot", "b", 2)
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     return matmul(a, b)
@@ -84,4 +90,6 @@ def dot(a: Tensor, b: Tensor) -> Tensor:
 
 def outer(a: Tensor, b: Tensor) -> Tensor:
     """Outer product of two 1-D tensors."""
+    check_tensor(a, "outer")
+    check_tensor(b, "outer", "b", 2)
     return unsqueeze(a, 1) * unsqueeze(b, 0)

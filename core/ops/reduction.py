@@ -5,7 +5,7 @@ import builtins
 from collections import namedtuple
 
 from .. import dtypes
-from ..arguments import not_tensor
+from ..arguments import check_tensor, not_tensor
 from ..autograd.node import Op
 from ..tensor import Tensor, _dim, _wrap
 from . import elementwise as ew
@@ -108,6 +108,7 @@ class Prod(Op):
 
 def prod(a: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product over `dim` (all dims when None); correct gradients with zeros in the input."""
+    check_tensor(a, "prod")
     if dtype is not None:
         a = ew.cast(a, dtype)
     elif not a._dtype.is_floating_point:
@@ -145,6 +146,7 @@ def _check_nonempty(a: Tensor, axes, op: str) -> None:
 
 def amax(a: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Maximum over `dim` (all dims for ()); the gradient is split evenly among ties."""
+    check_tensor(a, "amax")
     axes = _axes(dim, a.ndim, "amax")
     _check_nonempty(a, axes, "amax")
     return AMax.apply(a, axes=axes, keepdim=keepdim)
@@ -152,6 +154,7 @@ def amax(a: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 
 def amin(a: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Minimum over `dim` (all dims for ()); the gradient is split evenly among ties."""
+    check_tensor(a, "amin")
     axes = _axes(dim, a.ndim, "amin")
     _check_nonempty(a, axes, "amin")
     return AMin.apply(a, axes=axes, keepdim=keepdim)
@@ -171,11 +174,13 @@ def _arg(a: Tensor, dim, keepdim: bool, prim: str) -> Tensor:
 
 def argmax(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the first maximum along `dim` (of the flattened tensor when None)."""
+    check_tensor(a, "argmax")
     return _arg(a, dim, keepdim, "argmax")
 
 
 def argmin(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Index of the first minimum along `dim` (of the flattened tensor when None)."""
+    check_tensor(a, "argmin")
     return _arg(a, dim, keepdim, "argmin")
 
 
@@ -197,11 +202,13 @@ def _extreme(a: Tensor, dim, keepdim: bool, which: str):
 
 def max(a: Tensor, dim=None, keepdim: bool = False):
     """The maximum of all elements, or (values, indices) along `dim`."""
+    check_tensor(a, "max")
     return _extreme(a, dim, keepdim, "max")
 
 
 def min(a: Tensor, dim=None, keepdim: bool = False):
     """The minimum of all elements, or (values, indices) along `dim`."""
+    check_tensor(a, "min")
     return _extreme(a, dim, keepdim, "min")
 
 
@@ -213,6 +220,7 @@ def _correction(unbiased, correction) -> float:
 
 def var(a: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Variance over `dim` with Bessel's correction by default (`correction=1`)."""
+    check_tensor(a, "var")
     if isinstance(dim, bool):  # var(unbiased) positional form
         dim, unbiased = None, dim
     axes = _axes(dim, a.ndim, "var")
@@ -223,11 +231,13 @@ def var(a: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction
 
 def std(a: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None) -> Tensor:
     """Standard deviation: sqrt of `var` with the same arguments."""
+    check_tensor(a, "std")
     return ew.sqrt(var(a, dim, unbiased, keepdim, correction=correction))
 
 
 def logsumexp(a: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(a))) over `dim`, computed stably."""
+    check_tensor(a, "logsumexp")
     axes = _axes(dim, a.ndim, "logsumexp")
     if not a._dtype.is_floating_point:
         a = ew.cast(a, dtypes.get_default_dtype())
@@ -256,6 +266,7 @@ class Norm2(Op):
 
 def norm(a: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """The p-norm over `dim` (all elements when None); p may be a number, inf or "fro"."""
+    check_tensor(a, "norm")
     axes = _axes(dim, a.ndim, "norm")
     if p in (2, 2.0, "fro"):
         return Norm2.apply(a, axes=axes, keepdim=keepdim)
@@ -272,11 +283,13 @@ def norm(a: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
 
 def all(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where every element along `dim` is nonzero."""
+    check_tensor(a, "all")
     return _wrap(a._bk.all(a._data, _axes(dim, a.ndim, "all"), keepdim), a._bk, a._device)
 
 
 def any(a: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """True where some element along `dim` is nonzero."""
+    check_tensor(a, "any")
     return _wrap(a._bk.any(a._data, _axes(dim, a.ndim, "any"), keepdim), a._bk, a._device)
 
 
@@ -293,6 +306,7 @@ class Cumsum(Op):
 
 def cumsum(a: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sums along `dim`; integers accumulate in int64."""
+    check_tensor(a, "cumsum")
     if dtype is not None:
         a = ew.cast(a, dtype)
     elif not a._dtype.is_floating_point:
@@ -303,6 +317,7 @@ def cumsum(a: Tensor, dim: int, *, dtype=None) -> Tensor:
 def sort(a: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False):
     """(values, indices) sorted along `dim`; gradients flow to the values' original places. The sort is
     always stable (equal values keep their order), so `stable` changes nothing; NaN sorts as the largest."""
+    check_tensor(a, "sort")
     from .indexing import gather
 
     d = _dim(dim, a.ndim, "sort")
@@ -315,6 +330,7 @@ def sort(a: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = F
 
 def topk(a: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The `k` largest (or smallest) elements along `dim`, as (values, indices)."""
+    check_tensor(a, "topk")
     from .shape import narrow
 
     d = _dim(dim, a.ndim, "topk")

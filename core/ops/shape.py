@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import dtypes
-from ..arguments import not_tensor, tensor_seq_arg
+from ..arguments import check_tensor, not_tensor, tensor_seq_arg
 from ..autograd.function import Function
 from ..autograd.node import Op
 from ..tensor import Tensor, _dim
@@ -87,6 +87,7 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def unflatten(a: Tensor, dim: int, sizes) -> Tensor:
     """Split dim `dim` into `sizes` (one may be -1)."""
+    check_tensor(a, "unflatten")
     d = _dim(dim, a.ndim, "unflatten")
     sizes = infer_shape(tuple(sizes), a.shape[d])
     return reshape(a, a.shape[:d] + sizes + a.shape[d + 1:])
@@ -94,6 +95,7 @@ def unflatten(a: Tensor, dim: int, sizes) -> Tensor:
 
 def squeeze(a: Tensor, dim=None) -> Tensor:
     """Remove dims of size 1 (all of them, or those in `dim`)."""
+    check_tensor(a, "squeeze")
     shape = a.shape
     if dim is None:
         return reshape(a, tuple(s for s in shape if s != 1))
@@ -103,6 +105,7 @@ def squeeze(a: Tensor, dim=None) -> Tensor:
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
     """Insert a dim of size 1 at `dim`."""
+    check_tensor(a, "unsqueeze")
     d = _dim(dim, a.ndim + 1, "unsqueeze")
     shape = a.shape
     return reshape(a, shape[:d] + (1,) + shape[d:])
@@ -136,6 +139,7 @@ def permute(a: Tensor, dims) -> Tensor:
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dims (a view)."""
+    check_tensor(a, "transpose")
     n = a.ndim
     if n < 2:
         _dim(dim0, n, "transpose"), _dim(dim1, n, "transpose")
@@ -150,6 +154,7 @@ def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
 
 def movedim(a: Tensor, source, destination) -> Tensor:
     """Move dims `source` to positions `destination`."""
+    check_tensor(a, "movedim")
     src = dims_tuple(source, a.ndim, "movedim")
     dst = dims_tuple(destination, a.ndim, "movedim")
     if len(src) != len(dst):
@@ -235,6 +240,7 @@ class Flip(Op):
 
 def flip(a: Tensor, dims) -> Tensor:
     """Reverse the order of elements along `dims`."""
+    check_tensor(a, "flip")
     return Flip.apply(a, dims=dims_tuple(dims, a.ndim, "flip"))
 
 
@@ -249,6 +255,7 @@ class Roll(Op):
 
 def roll(a: Tensor, shifts, dims=None) -> Tensor:
     """Roll elements along `dims` (the flattened tensor when None) by `shifts`."""
+    check_tensor(a, "roll")
     if dims is None:
         return reshape(roll(flatten(a), shifts, 0), a.shape)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
@@ -320,6 +327,7 @@ def narrow(a: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 def split(a: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Split into chunks of `split_size` (the last may be smaller) or of the listed sizes."""
+    check_tensor(a, "split")
     d = _dim(dim, a.ndim, "split")
     size = a.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -341,6 +349,7 @@ def split(a: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 
 def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple:
     """Split into `chunks` nearly equal parts (fewer when the dim is small)."""
+    check_tensor(a, "chunk")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
     size = a.shape[_dim(dim, a.ndim, "chunk")]
@@ -363,6 +372,7 @@ class Unbind(Function):
 
 def unbind(a: Tensor, dim: int = 0) -> tuple:
     """All slices along `dim`, with that dim removed."""
+    check_tensor(a, "unbind")
     d = _dim(dim, a.ndim, "unbind")
     return Unbind.apply(a, d)
 

@@ -11,6 +11,7 @@ import math
 import warnings
 
 from ... import dtypes
+from ...arguments import check_tensor
 from ...creation import arange, zeros
 from ...ops.shape import cat
 from ...tensor import Tensor
@@ -37,6 +38,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     `enable_gqa=True` lets H divide Hq: each key/value head serves Hq/H query heads (grouped-query
     attention). Query rows whose keys are all masked out get zero output, as in PyTorch.
     """
+    check_tensor(query, "scaled_dot_product_attention", "query", 1)
+    check_tensor(key, "scaled_dot_product_attention", "key", 2)
+    check_tensor(value, "scaled_dot_product_attention", "value", 3)
     _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     if enable_gqa and key.shape[-3] != query.shape[-3]:
         key = _repeat_heads(key, query.shape[-3])

@@ -2,6 +2,7 @@
 so `ember.manual_seed` makes them reproducible."""
 from __future__ import annotations
 
+from ...arguments import check_tensor
 from ...creation import empty
 from ...tensor import Tensor
 from .activation import _SELU_ALPHA, _SELU_SCALE, _maybe_inplace
@@ -22,6 +23,7 @@ def _keep_mask(input: Tensor, shape: tuple, p: float) -> Tensor:
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element with probability `p` and scale the rest by 1/(1-p) (identity when not `training`)."""
+    check_tensor(input, "dropout")
     _check_p(p)
     if not training or p == 0.0:
         return input
@@ -47,22 +49,26 @@ def _feature_dropout(name: str, input: Tensor, p: float, training: bool, inplace
 
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, L) or (C, L) input with probability `p`, scaling the rest by 1/(1-p)."""
+    check_tensor(input, "dropout1d")
     return _feature_dropout("dropout1d", input, p, training, inplace, 1)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, H, W) or (C, H, W) input with probability `p`, scaling the rest by 1/(1-p)."""
+    check_tensor(input, "dropout2d")
     return _feature_dropout("dropout2d", input, p, training, inplace, 2)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability `p`."""
+    check_tensor(input, "dropout3d")
     return _feature_dropout("dropout3d", input, p, training, inplace, 3)
 
 
 def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
     """Dropout for SELU networks: dropped elements take SELU's negative saturation value and an affine
     correction keeps zero mean and unit variance."""
+    check_tensor(input, "alpha_dropout")
     _check_p(p)
     if not training or p == 0.0:
         return input

@@ -1,7 +1,7 @@
 """`F.linear` and `F.bilinear`."""
 from __future__ import annotations
 
-from ...arguments import not_tensor
+from ...arguments import check_tensor, not_tensor
 from ...autograd.grad_mode import state as _grad_state
 from ...autograd.node import Op
 from ...tensor import Tensor, _wrap
@@ -56,6 +56,8 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
     Shapes: input1 (*, in1), input2 (*, in2), weight (out, in1, in2), bias (out,); output (*, out).
     """
+    check_tensor(input1, "bilinear", "input1", 1)
+    check_tensor(input2, "bilinear", "input2", 2)
     if weight.ndim != 3:
         raise RuntimeError(f"bilinear(): weight must be 3-D (out, in1, in2), got shape {list(weight.shape)}")
     out_f, in1, in2 = weight.shape

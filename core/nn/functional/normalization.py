@@ -3,7 +3,7 @@ backward (the hot path); `group_norm`, `rms_norm` and `normalize` are compositio
 from __future__ import annotations
 
 from ... import dtypes
-from ...arguments import check_same_device
+from ...arguments import check_same_device, check_tensor
 from ...autograd.grad_mode import no_grad, state as _grad_state
 from ...autograd.node import Op
 from ...tensor import Size, Tensor, _wrap
@@ -113,6 +113,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     `running_var` in place: running = (1 - momentum) * running + momentum * batch (the unbiased batch
     variance for `running_var`). Otherwise normalises with the running statistics.
     """
+    check_tensor(input, "batch_norm")
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input with at least 2 dims (N, C, *), got shape {list(input.shape)}")
     c = input.shape[1]
@@ -140,6 +141,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
     """Instance normalisation: each channel of each sample of input (N, C, *) normalised over its spatial
     dims (batch_norm on the (1, N*C, *) view). Running statistics, when given, are updated with the average
     over the batch of the per-instance statistics, and used when `use_input_stats` is False."""
+    check_tensor(input, "instance_norm")
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected input (N, C, *) with spatial dims, got shape {list(input.shape)}")
     n, c = input.shape[:2]
@@ -207,6 +209,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
                eps: float = 1e-5) -> Tensor:
     """Layer normalisation over the trailing dims `normalized_shape` (biased variance); `weight` and `bias`
     have shape `normalized_shape`."""
+    check_tensor(input, "layer_norm")
     shape = _normalized_shape(normalized_shape)
     _check_normalized("layer_norm", input, shape)
     check_same_device("layer_norm", input, weight=weight, bias=bias)
@@ -221,6 +224,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                eps: float = 1e-5) -> Tensor:
     """Group normalisation of input (N, C, *): channels split into `num_groups` groups, each normalised over
     its channels and spatial dims; `weight` and `bias` (C,) are per channel."""
+    check_tensor(input, "group_norm")
     if input.ndim < 2:
         raise RuntimeError(f"group_norm: expected input (N, C, *), got shape {list(input.shape)}")
     n, c = input.shape[:2]
@@ -241,6 +245,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
 def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x**2) + eps) over the trailing dims `normalized_shape`, times `weight`; eps defaults to the
     machine epsilon of input's dtype."""
+    check_tensor(input, "rms_norm")
     shape = _normalized_shape(normalized_shape)
     _check_normalized("rms_norm", input, shape)
     if eps is None:
@@ -252,5 +257,6 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
     """input / max(||input||_p along `dim`, eps)."""
+    check_tensor(input, "normalize")
     result = input / input.norm(p, dim, keepdim=True).clamp_min(eps)
     return result if out is None else out.copy_(result)

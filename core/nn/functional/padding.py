@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ... import creation, dtypes
+from ...arguments import check_tensor
 from ...ops.shape import pad as _pad
 from ...tensor import Tensor
 
@@ -19,6 +20,7 @@ def pad(input: Tensor, pad: tuple, mode: str = "constant", value: float | None =
     dims in every mode, where PyTorch limits the non-constant modes to the last 1-3 dims of a
     batched or unbatched input.
     """
+    check_tensor(input, "pad")
     if mode not in _MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ... import dtypes
-from ...arguments import check_same_device
+from ...arguments import check_same_device, check_tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.node import Op
 from ...creation import arange
@@ -66,6 +66,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         scale_grad_by_freq: scale each row's gradient by the inverse of its frequency in `input`.
         sparse: accepted for compatibility; ember has no sparse tensors, gradients are always dense.
     """
+    check_tensor(input, "embedding")
+    check_tensor(weight, "embedding", "weight", 2)
     check_same_device("embedding", weight, indices=input)
     num = weight.shape[0]
     if padding_idx is not None:
@@ -82,6 +84,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 tensor of shape (*, num_classes) with a 1 at each index of `tensor` (*); num_classes=-1 infers
     it as max + 1."""
+    check_tensor(tensor, "one_hot")
     if tensor.dtype is not dtypes.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     if tensor.numel():

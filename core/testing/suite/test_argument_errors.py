@@ -165,3 +165,35 @@ def test_right_types_pass_the_same_checks(device):
     assert ember.nn.LayerNorm(ember.Size([2, 3])).normalized_shape == (2, 3)
     assert ember.cat((ember.ones(1, device=device), ember.ones(2, device=device))).shape == (3,)
     assert ember.full([2], 1.0, device=device).shape == (2,)
+
+
+# Functions whose first argument is not a tensor (sizes, data, devices, seeds, modes, files, ...).
+_NOT_TENSOR_FIRST = {
+    "arange", "as_tensor", "backend_by_name", "compile", "device", "dtype", "empty", "enable_grad", "eye",
+    "from_dlpack", "from_numpy", "full", "get_default_device", "get_default_dtype", "get_rng_state", "inference_mode",
+    "initial_seed", "is_grad_enabled", "is_tensor", "linspace", "load", "manual_seed", "no_grad", "normal", "ones",
+    "promote_types", "rand", "randint", "randn", "randperm", "result_type", "save", "seed", "set_default_device",
+    "set_default_dtype", "set_grad_enabled", "set_rng_state", "synchronize", "tensor", "zeros", "Generator",
+}
+
+
+def _public_functions():
+    import inspect
+
+    import ember.nn.functional as F
+
+    for prefix, module in (("ember", ember), ("F", F)):
+        for name in sorted(dir(module)):
+            fn = getattr(module, name)
+            if (name.startswith("_") or name in _NOT_TENSOR_FIRST or not callable(fn) or inspect.isclass(fn)
+                    or inspect.ismodule(fn)):
+                continue
+            yield pytest.param(fn, id=f"{prefix}.{name}")
+
+
+@pytest.mark.no_device
+@pytest.mark.parametrize("fn", list(_public_functions()))
+@pytest.mark.parametrize("args", [(None,), (None, None), (None, 0, 1)], ids=["1 arg", "2 args", "3 args"])
+def test_every_public_function_refuses_none_for_a_tensor_with_a_type_error(fn, args):
+    with pytest.raises(TypeError):
+        fn(*args)

@@ -15,6 +15,7 @@ import time
 import warnings
 from typing import Any, Callable, Iterable, Iterator
 
+from ...tensor import Tensor
 from . import worker as _worker
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
@@ -73,8 +74,9 @@ class DataLoader:
             main process.
         collate_fn (Callable, optional): merges a list of samples into a batch
             (default ``default_collate``; ``default_convert`` when batching is disabled).
-        pin_memory (bool, optional): accepted for compatibility; ember's CPU batches have no pinned
-            memory, so it has no effect.
+        pin_memory (bool, optional): copy the batches' CPU tensors into page-locked memory
+            (`Tensor.pin_memory`), from which copies to a CUDA device are faster; without a CUDA device it
+            warns, as PyTorch does, and has no effect (default ``False``).
         drop_last (bool, optional): ``True`` to drop the last incomplete batch (default ``False``).
         timeout (numeric, optional): if positive, seconds to wait for a batch from the workers
             before raising ``RuntimeError`` and stopping them (default ``0``: wait as long as the
@@ -253,6 +255,12 @@ class DataLoader:
         return self._get_iterator()
 
     def _get_iterator(self) -> _BaseDataLoaderIter:
+        if self.pin_memory:
+            from ember import cuda
+
+            if not cuda.is_available():
+                warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device "
+                              "pinned memory won't be used.", stacklevel=3)
         if self.num_workers == 0:
             return _SingleProcessDataLoaderIter(self)
         return _MultiProcessingDataLoaderIter(self)
@@ -301,6 +309,7 @@ class _BaseDataLoaderIter(abc.ABC):
         self._persistent_workers = loader.persistent_workers
         self._sampler_iter = iter(self._index_sampler)
         self._base_seed = _draw_seed(loader.generator)
+        self._pin = loader.pin_memory and _cuda_available()
 
     def __iter__(self) -> _BaseDataLoaderIter:
         return self
@@ -316,7 +325,8 @@ class _BaseDataLoaderIter(abc.ABC):
         """The next batch (the single- and multi-process iterators each load it their way)."""
 
     def __next__(self) -> Any:
-        return self._next_data()
+        batch = self._next_data()
+        return pin_memory(batch) if self._pin else batch
 
     def __len__(self) -> int:
         return len(self._index_sampler)
@@ -551,3 +561,26 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def __del__(self) -> None:
         if hasattr(self, "_shutdown"):
             self._shutdown_workers()
+
+
+def _cuda_available() -> bool:
+    from ember import cuda
+
+    return cuda.is_available()
+
+
+def pin_memory(data: Any) -> Any:
+    """`data` with every CPU tensor in it (through lists, tuples, named tuples and dicts) pinned."""
+    if isinstance(data, Tensor):
+        return data.pin_memory() if data.device.type == "cpu" else data
+    if isinstance(data, dict):
+        pinned = {k: pin_memory(v) for k, v in data.items()}
+        try:
+            return type(data)(pinned)
+        except TypeError:  # a mapping type that cannot be built from a dict
+            return pinned
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(pin_memory(v) for v in data))
+    if isinstance(data, (list, tuple)):
+        return type(data)(pin_memory(v) for v in data)
+    return data
