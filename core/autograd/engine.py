@@ -94,12 +94,13 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                 in_grads = (None,) * len(edges)
             else:
                 in_grads = node.backward(grad) if node.n_outputs == 1 else node.backward(*grad)
-                if len(in_grads) != len(edges):
-                    raise RuntimeError(f"{node.name()} returned {len(in_grads)} gradients, expected {len(edges)}")
-                if len(in_grads) == 2:  # binary ops: _mark_shared inline (id(None) in `stolen` is harmless)
+                n = len(in_grads)
+                if n != len(edges):
+                    raise RuntimeError(f"{node.name()} returned {n} gradients, expected {len(edges)}")
+                if n == 2:  # binary ops: _mark_shared inline (id(None) in `stolen` is harmless)
                     if in_grads[0] is in_grads[1]:
                         stolen.add(id(in_grads[0]))
-                elif len(in_grads) > 2:
+                elif n > 2:
                     _mark_shared(in_grads, stolen)
                 if not retain_graph:
                     node.release()
