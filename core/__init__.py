@@ -36,11 +36,38 @@ from .ops.shape import (
     tile, transpose, unbind, unflatten, unsqueeze,
 )
 from .ops.indexing import gather, index_select, masked_fill, nonzero, scatter_add
+from .ops.scatter import (
+    argwhere, index_add, index_copy, index_fill, index_put, index_put_, masked_scatter, masked_select, put, scatter,
+    scatter_reduce, take, take_along_dim,
+)
 from .ops.linalg import bmm, dot, matmul, mm, outer
+from .ops.diagonal import diag, diag_embed, diagflat, diagonal, tril, tril_indices, triu, triu_indices
+from .ops.stacking import (
+    atleast_1d, atleast_2d, atleast_3d, broadcast_shapes, broadcast_tensors, broadcast_to, column_stack, dstack,
+    hstack, meshgrid, row_stack, vstack,
+)
+from .ops.rearrange import adjoint, repeat_interleave, rot90, t
+from . import linalg  # noqa: E402
+from .linalg.legacy import cholesky, det, inverse, matrix_power, pinverse, qr, slogdet, svd  # noqa: E402
+from .ops.products import addbmm, addmm, addmv, baddbmm, cdist, cross, einsum, inner, kron, mv, tensordot
+from .ops.special_math import erfinv, hypot, logaddexp, logaddexp2, nan_to_num, xlogy
+from .ops.scan import cummax, cummin, cumprod, logcumsumexp
+from .ops.sorting import (
+    argsort, bincount, bucketize, histc, kthvalue, median, mode, msort, nanmedian, searchsorted, unique,
+    unique_consecutive,
+)
 from .backend_lookup import backend_by_name
 from . import utils, data, transforms, nn, optim, cuda  # noqa: E402  (need Tensor and the creation functions above)
 from .utils.dlpack import from_dlpack  # noqa: E402
+from . import special  # noqa: E402  (needs nn.functional)
+from .special import log_softmax, softmax  # noqa: E402
 from .serialization import load, save
+from .printing import get_printoptions, printoptions, set_printoptions
+from .dtype_info import finfo, iinfo
+from .threads import get_num_threads, set_num_threads
+from .legacy_types import (
+    BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
+)
 from . import optim  # noqa: E402
 from .arguments import check_tensor as _check_tensor
 
@@ -54,6 +81,7 @@ multiply = mul
 subtract = sub
 negative = neg
 swapaxes = swapdims = transpose
+moveaxis = movedim
 
 
 def is_tensor(obj) -> _dtypes.builtins.bool:

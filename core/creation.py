@@ -105,7 +105,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad: bool = False, pin_me
                                 dtype=dtype if dtype is not None else data.dtype, copy=True)
         return out.requires_grad_(requires_grad) if requires_grad else out
     arr, from_python = _to_host(data)
-    dt = dtypes.as_dtype(dtype) if dtype is not None else _host_dtype(arr, from_python)
+    dt = dtypes.as_dtype(dtype, "tensor") if dtype is not None else _host_dtype(arr, from_python)
     if from_python:
         arr = _python_values(arr, dt, "ember.tensor")
     dev = as_device(device)
@@ -123,7 +123,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data.to(device=device if device is not None else data.device,
                        dtype=dtype if dtype is not None else data.dtype)
     arr, from_python = _to_host(data)
-    dt = dtypes.as_dtype(dtype) if dtype is not None else _host_dtype(arr, from_python)
+    dt = dtypes.as_dtype(dtype, "as_tensor") if dtype is not None else _host_dtype(arr, from_python)
     if from_python:
         arr = _python_values(arr, dt, "ember.as_tensor")
     dev = as_device(device)
@@ -156,13 +156,13 @@ def _filled(size, value, dtype, device, requires_grad, op: str) -> Tensor:
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros of shape `size`."""
-    return _filled(size, 0, dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype(), device, requires_grad,
+    return _filled(size, 0, dtypes.as_dtype(dtype, "zeros") if dtype else dtypes.get_default_dtype(), device, requires_grad,
                    "zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones of shape `size`."""
-    return _filled(size, 1, dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype(), device, requires_grad,
+    return _filled(size, 1, dtypes.as_dtype(dtype, "ones") if dtype else dtypes.get_default_dtype(), device, requires_grad,
                    "ones")
 
 
@@ -176,14 +176,14 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     an integer dtype's range raises, as in PyTorch."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    dt = dtypes.as_dtype(dtype) if dtype else _scalar_dtype(fill_value)
+    dt = dtypes.as_dtype(dtype, "full") if dtype else _scalar_dtype(fill_value)
     return _filled((size,), fill_value, dt, device, requires_grad, "full")
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An uninitialised tensor of shape `size`."""
     dev = as_device(device)
-    dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
+    dt = dtypes.as_dtype(dtype, "empty") if dtype else dtypes.get_default_dtype()
     dev.backend.check_dtype(dt)
     shape = _size_args(size, "empty")
     try:
@@ -232,7 +232,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
         raise RuntimeError("arange: upper bound and larger bound inconsistent with step sign")
     if dtype is None:
         dtype = dtypes.int64 if all(isinstance(x, int) for x in (start, end, step)) else dtypes.get_default_dtype()
-    dt = dtypes.as_dtype(dtype)
+    dt = dtypes.as_dtype(dtype, "arange")
     dev = as_device(device)
     dev.backend.check_dtype(dt)
     n = max(0, math.ceil((end - start) / step))
@@ -247,7 +247,7 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
     dev = as_device(device)
-    dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
+    dt = dtypes.as_dtype(dtype, "linspace") if dtype else dtypes.get_default_dtype()
     dev.backend.check_dtype(dt)
     return _make(dev.backend.linspace(start, end, steps, dt), dev, requires_grad)
 
@@ -255,14 +255,14 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """An n x m matrix with ones on the diagonal."""
     dev = as_device(device)
-    dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
+    dt = dtypes.as_dtype(dtype, "eye") if dtype else dtypes.get_default_dtype()
     dev.backend.check_dtype(dt)
     return _make(dev.backend.eye(n, n if m is None else m, dt), dev, requires_grad)
 
 
 # ---- random ----------------------------------------------------------------------------------
-def _float_dtype(dtype) -> dtypes.dtype:
-    dt = dtypes.as_dtype(dtype) if dtype else dtypes.get_default_dtype()
+def _float_dtype(dtype, op: str = "") -> dtypes.dtype:
+    dt = dtypes.as_dtype(dtype, op) if dtype else dtypes.get_default_dtype()
     if not dt.is_floating_point:
         raise RuntimeError(f"expected a floating-point dtype, got {dt}")
     return dt
@@ -272,7 +272,7 @@ def _sampled(op: str, draw: str, size, generator, dtype, device, requires_grad: 
     """Floating samples of shape `size` from the backend's `draw` ("uniform" on [0, 1) or "normal")."""
     dev = as_device(device)
     gen = generator_for(dev, generator)
-    dt = _float_dtype(dtype)
+    dt = _float_dtype(dtype, op)
     dev.backend.check_dtype(dt)
     shape = _size_args(size, op)
     try:
@@ -307,7 +307,7 @@ def randint(*args, size=None, generator=None, dtype=None, device=None, requires_
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dev = as_device(device)
     gen = generator_for(dev, generator)
-    dt = dtypes.as_dtype(dtype) if dtype else dtypes.int64
+    dt = dtypes.as_dtype(dtype, "randint") if dtype else dtypes.int64
     dev.backend.check_dtype(dt)
     data = dev.backend.randint(gen.native, int(low), int(high), _size_args((size,), "randint"), dt)
     return _make(data, dev, requires_grad)
@@ -317,7 +317,7 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: 
     """A random permutation of 0..n-1."""
     dev = as_device(device)
     gen = generator_for(dev, generator)
-    dt = dtypes.as_dtype(dtype) if dtype else dtypes.int64
+    dt = dtypes.as_dtype(dtype, "randperm") if dtype else dtypes.int64
     dev.backend.check_dtype(dt)
     return _make(dev.backend.permutation(gen.native, int(n), dt), dev, requires_grad)
 

@@ -173,10 +173,10 @@ def can_cast(from_: dtype, to: dtype) -> builtins.bool:
     return from_._kind <= to._kind
 
 
-def as_dtype(value) -> dtype:
-    """Accept an ember dtype, or its name ("float32"); raise TypeError naming anything else."""
+def as_dtype(value, op: str = "") -> dtype:
+    """Accept an ember dtype; anything else (a name such as "float32" too, as PyTorch) is a TypeError naming `op`."""
     if isinstance(value, dtype):
         return value
-    if isinstance(value, str) and value in BY_NAME:
-        return BY_NAME[value]
-    raise TypeError(f"expected an ember dtype such as ember.float32, got {value!r}")
+    where = f"{op}(): argument 'dtype'" if op else "argument 'dtype'"
+    hint = f" (use ember.{value})" if isinstance(value, str) and value in BY_NAME else ""
+    raise TypeError(f"{where} must be ember.dtype, not {type(value).__name__}{hint}")

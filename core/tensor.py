@@ -39,6 +39,16 @@ class Tensor:
     _hooks = None
     _retains_grad = False
     _pinned = False
+    _size = None  # the last `shape` returned, reused while the data's shape equals it
+    # views (ember.autograd.views): the tensor owning the memory, how to recompute this view from it,
+    # the live views of a base, and what PyTorch forbids changing in place
+    _base = None
+    _view_fn = None
+    _view_layout = None
+    _views = None
+    _view_multi = None
+    _view_overlap = False
+    _view_no_grad = False
     __array_priority__ = 1000  # numpy defers `ndarray op tensor` to Tensor's reflected operators
 
     def __init__(self, *args, **kwargs) -> None:
@@ -46,8 +56,13 @@ class Tensor:
 
     # ---- metadata ------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        shape = self._data.shape
+        size = self._size
+        if size == shape:  # reuse the Size object: building one per access would double the cost
+            return size
+        size = self._size = Size(shape)
+        return size
 
     @property
     def dtype(self) -> dtypes.dtype:
@@ -108,8 +123,10 @@ class Tensor:
         self._data, self._bk, self._device, self._dtype = value._data, value._bk, value._device, value._dtype
 
     def size(self, dim: int | None = None):
+        if dim is None:
+            return self.shape
         shape = self._data.shape
-        return Size(shape) if dim is None else shape[_dim(dim, len(shape), "size")]
+        return shape[_dim(dim, len(shape), "size")]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -124,6 +141,16 @@ class Tensor:
 
     def element_size(self) -> int:
         return self._dtype.itemsize
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element, as `element_size()`."""
+        return self._dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the elements take: `numel() * itemsize`."""
+        return self.numel() * self._dtype.itemsize
 
     def is_floating_point(self) -> bool:
         return self._dtype.is_floating_point
@@ -149,6 +176,8 @@ class Tensor:
         return self._bk.to_numpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
+        if self._rg:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         arr = self._bk.to_numpy(self._data)
         return arr if dtype is None else arr.astype(dtype)
 
@@ -180,6 +209,12 @@ class Tensor:
 
     def __repr__(self) -> str:
         return format_tensor(self)
+
+    def __format__(self, format_spec: str) -> str:
+        """A 0-d tensor formats as its Python number (`f"{loss:.4f}"`); others only with an empty spec."""
+        if not self._data.ndim:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         """A DLPack capsule sharing this tensor's memory, for `numpy.from_dlpack`, `torch.from_dlpack`, ...
@@ -221,6 +256,33 @@ class Tensor:
         t = _wrap(self._data, self._bk, self._device)
         t._version = self._version
         return t
+
+    def stride(self, dim: int | None = None):
+        """Elements to step in memory per index of each dim (row-major unless this is a view; see
+        `ember.autograd.views.layout`)."""
+        from .autograd.views import layout
+
+        strides = layout(self)[1]
+        return strides if dim is None else strides[_dim(dim, self._data.ndim, "stride")]
+
+    def storage_offset(self) -> int:
+        """Where this tensor starts in its base's memory, in elements (0 unless a view)."""
+        from .autograd.views import layout
+
+        return layout(self)[2]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Whether the elements are in row-major order in memory (PyTorch's rule, dims of size 1 ignored)."""
+        if self._base is None:
+            return True
+        from .autograd.views import is_contiguous, layout
+
+        shape, strides, _ = layout(self)
+        return is_contiguous(shape, strides)
+
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (whose memory and version counter it shares)."""
+        return self._base is not None
 
     def detach_(self) -> Tensor:
         self._grad_fn = None
@@ -272,8 +334,9 @@ class Tensor:
     def clone(self) -> Tensor:
         return shp.clone(self)
 
-    def contiguous(self) -> Tensor:
-        return self
+    def contiguous(self, memory_format=None) -> Tensor:
+        """This tensor when it is contiguous, else a contiguous copy."""
+        return self if self.is_contiguous() else shp.clone(self)
 
     def to(self, *args, **kwargs) -> Tensor:
         """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other_tensor)`; `copy=True` always copies."""
@@ -336,8 +399,10 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def type(self, dtype=None):
-        return f"ember.{self._dtype.name}" if dtype is None else self.to(dtype)
+    def type(self, dtype=None, non_blocking: bool = False):
+        """With no argument, the legacy type name ("ember.FloatTensor"); else this tensor converted to
+        `dtype` (a dtype, a legacy type such as `ember.DoubleTensor`, or its name)."""
+        return legacy_types.tensor_type(self, dtype, non_blocking)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
         return creation.tensor(data, dtype=dtype or self._dtype, device=device or self._device,
@@ -490,13 +555,28 @@ class Tensor:
     def sort(self, dim=-1, descending=False, *, stable=False): return red.sort(self, dim, descending)
     def argsort(self, dim=-1, descending=False, *, stable=False): return red.sort(self, dim, descending)[1]
     def topk(self, k, dim=-1, largest=True, sorted=True): return red.topk(self, k, dim, largest, sorted)
+    def cumprod(self, dim, *, dtype=None): return scan.cumprod(self, dim, dtype=dtype)
+    def cummax(self, dim): return scan.cummax(self, dim)
+    def cummin(self, dim): return scan.cummin(self, dim)
+    def logcumsumexp(self, dim): return scan.logcumsumexp(self, dim)
+    def msort(self): return sorting.msort(self)
+    def kthvalue(self, k, dim=-1, keepdim=False): return sorting.kthvalue(self, k, dim, keepdim)
+    def median(self, dim=None, keepdim=False): return sorting.median(self, dim, keepdim)
+    def nanmedian(self, dim=None, keepdim=False): return sorting.nanmedian(self, dim, keepdim)
+    def mode(self, dim=-1, keepdim=False): return sorting.mode(self, dim, keepdim)
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return sorting.unique(self, sorted, return_inverse, return_counts, dim)
+    def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
+        return sorting.unique_consecutive(self, return_inverse, return_counts, dim)
+    def histc(self, bins=100, min=0, max=0): return sorting.histc(self, bins, min, max)
+    def bincount(self, weights=None, minlength=0): return sorting.bincount(self, weights, minlength)
 
     # ---- shape ---------------------------------------------------------------------------
     def reshape(self, *shape): return shp.reshape(self, _size_args(shape, "reshape", "shape"))
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], dtypes.dtype):
             raise TypeError("view(dtype) is not supported; use .to(dtype)")
-        return shp.reshape(self, _size_args(shape, "view"))
+        return shp.view(self, _size_args(shape, "view"))
     def view_as(self, other): return shp.reshape(self, other.shape)
     def reshape_as(self, other): return shp.reshape(self, other.shape)
     def flatten(self, start_dim=0, end_dim=-1): return shp.flatten(self, start_dim, end_dim)
@@ -523,6 +603,27 @@ class Tensor:
     def split(self, split_size_or_sections, dim=0): return shp.split(self, split_size_or_sections, dim)
     def chunk(self, chunks, dim=0): return shp.chunk(self, chunks, dim)
     def unbind(self, dim=0): return shp.unbind(self, dim)
+    # diagonals, triangles and rearranging (ops/diagonal.py, ops/rearrange.py)
+    def diagonal(self, offset=0, dim1=0, dim2=1): return diagonal_ops.diagonal(self, offset, dim1, dim2)
+    def diag(self, diagonal=0): return diagonal_ops.diag(self, diagonal)
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1): return diagonal_ops.diag_embed(self, offset, dim1, dim2)
+    def diagflat(self, offset=0): return diagonal_ops.diagflat(self, offset)
+    def tril(self, diagonal=0): return diagonal_ops.tril(self, diagonal)
+    def triu(self, diagonal=0): return diagonal_ops.triu(self, diagonal)
+    def tril_(self, diagonal=0): return inplace.assign_(self, diagonal_ops.tril(inplace.alias(self), diagonal))
+    def triu_(self, diagonal=0): return inplace.assign_(self, diagonal_ops.triu(inplace.alias(self), diagonal))
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return rearrange.repeat_interleave(self, repeats, dim, output_size=output_size)
+    def rot90(self, k=1, dims=(0, 1)): return rearrange.rot90(self, k, dims)
+    moveaxis = movedim
+    def adjoint(self): return self.mH
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of the last two dims (ember has no complex dtypes: the same as `mT`)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+        return shp.transpose(self, -2, -1)
 
     @property
     def T(self) -> Tensor:
@@ -544,6 +645,31 @@ class Tensor:
     def masked_fill(self, mask, value): return idx.masked_fill(self, mask, value)
     def masked_fill_(self, mask, value): return inplace.assign_(self, idx.masked_fill(inplace.alias(self), mask, value))
     def nonzero(self, *, as_tuple=False): return idx.nonzero(self, as_tuple=as_tuple)
+    # scatter / index family (ops/scatter.py)
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return sct.scatter(self, dim, index, src, value=value, reduce=reduce)
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        return sct.scatter_(self, dim, index, src, value=value, reduce=reduce)
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return sct.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return sct.scatter_reduce_(self, dim, index, src, reduce, include_self=include_self)
+    def index_add(self, dim, index, source, *, alpha=1): return sct.index_add(self, dim, index, source, alpha=alpha)
+    def index_add_(self, dim, index, source, *, alpha=1): return sct.index_add_(self, dim, index, source, alpha=alpha)
+    def index_copy(self, dim, index, source): return sct.index_copy(self, dim, index, source)
+    def index_copy_(self, dim, index, source): return sct.index_copy_(self, dim, index, source)
+    def index_fill(self, dim, index, value): return sct.index_fill(self, dim, index, value)
+    def index_fill_(self, dim, index, value): return sct.index_fill_(self, dim, index, value)
+    def index_put(self, indices, values, accumulate=False): return sct.index_put(self, indices, values, accumulate)
+    def index_put_(self, indices, values, accumulate=False): return sct.index_put_(self, indices, values, accumulate)
+    def masked_select(self, mask): return sct.masked_select(self, mask)
+    def masked_scatter(self, mask, source): return sct.masked_scatter(self, mask, source)
+    def masked_scatter_(self, mask, source): return sct.masked_scatter_(self, mask, source)
+    def take(self, index): return sct.take(self, index)
+    def take_along_dim(self, indices, dim=None): return sct.take_along_dim(self, indices, dim)
+    def put(self, index, source, accumulate=False): return sct.put(self, index, source, accumulate)
+    def put_(self, index, source, accumulate=False): return sct.put_(self, index, source, accumulate)
+    def argwhere(self): return sct.argwhere(self)
 
     # ---- linear algebra ------------------------------------------------------------------
     def matmul(self, other): return linalg.matmul(self, other)
@@ -551,6 +677,35 @@ class Tensor:
     def bmm(self, other): return linalg.bmm(self, other)
     def dot(self, other): return linalg.dot(self, other)
     def outer(self, other): return linalg.outer(self, other)
+    def det(self): return mla.det(self)
+    def inverse(self): return mla.inverse(self)
+    def slogdet(self): return mla.slogdet(self)
+    def pinverse(self, rcond=1e-15): return mla.pinverse(self, rcond)
+    def matrix_power(self, n): return mla.matrix_power(self, n)
+    def cholesky(self, upper=False): return mla.cholesky(self, upper)
+    def qr(self, some=True): return mla.qr(self, some)
+    def svd(self, some=True, compute_uv=True): return mla.svd(self, some, compute_uv)
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1): return prod.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+    def addmv(self, mat, vec, *, beta=1, alpha=1): return prod.addmv(self, mat, vec, beta=beta, alpha=alpha)
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1): return prod.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return prod.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+    def mv(self, vec): return prod.mv(self, vec)
+    def inner(self, other): return prod.inner(self, other)
+    def kron(self, other): return prod.kron(self, other)
+    def cross(self, other, dim=None): return prod.cross(self, other, dim)
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None): return smath.nan_to_num(self, nan, posinf, neginf)
+    def logaddexp(self, other): return smath.logaddexp(self, other)
+    def logaddexp2(self, other): return smath.logaddexp2(self, other)
+    def hypot(self, other): return smath.hypot(self, other)
+    def xlogy(self, other): return smath.xlogy(self, other)
+    def softmax(self, dim, dtype=None): return _special().softmax(self, dim, dtype)
+    def log_softmax(self, dim, dtype=None): return _special().log_softmax(self, dim, dtype)
+    def logit(self, eps=None): return _special().logit(self, eps)
+    def exp2(self): return _special().exp2(self)
+    def sinc(self): return _special().sinc(self)
+    def erfc(self): return _special().erfc(self)
+    def erfinv(self): return smath.erfinv(self)
 
     # ---- in place ------------------------------------------------------------------------
     def add_(self, other, *, alpha=1): return inplace.add_(self, other, alpha=alpha)
@@ -583,6 +738,8 @@ class Tensor:
 
 class Size(tuple):
     """A tensor's shape: a tuple of ints, as `torch.Size`."""
+
+    __slots__ = ()
 
     def numel(self) -> int:
         n = 1
@@ -647,5 +804,18 @@ def _rebuild(array, device: str, requires_grad: bool) -> Tensor:
 from .autograd.node import leaf_edge  # noqa: E402  (modules below import Tensor from here)
 from . import creation  # noqa: E402
 from .ops import elementwise as ew, indexing as idx, inplace, linalg, reduction as red, shape as shp  # noqa: E402
+from .ops import scan, sorting  # noqa: E402
+from .ops import products as prod, special_math as smath  # noqa: E402
+from .ops import scatter as sct  # noqa: E402
+from .ops import diagonal as diagonal_ops, rearrange  # noqa: E402
+from .linalg import legacy as mla  # noqa: E402
 from .printing import format_tensor  # noqa: E402
+from . import legacy_types  # noqa: E402
 from .autograd.functional import backward as autograd_backward  # noqa: E402
+
+
+def _special():
+    """`ember.special`, imported on first use (it needs `ember.nn`, which needs this module)."""
+    from . import special
+
+    return special

@@ -159,9 +159,26 @@ class Op(Node):
         return out
 
     def error(self, inputs, exc: Exception) -> Exception:
-        """The exception to raise when the backend rejects the inputs; names the op and the shapes."""
+        """The exception to raise when the backend rejects the inputs; names the op and the shapes
+        (PyTorch's "The size of tensor a ... at non-singleton dimension" when they do not broadcast)."""
         shapes = ", ".join(str(tuple(t.shape)) if isinstance(t, Tensor) else repr(t) for t in inputs)
-        return RuntimeError(f"{_public_name(type(self))}: {exc} (inputs: {shapes})")
+        mismatch = broadcast_mismatch([t._data.shape for t in inputs if isinstance(t, Tensor)])
+        return RuntimeError(f"{_public_name(type(self))}: {mismatch or exc} (inputs: {shapes})")
+
+
+def broadcast_mismatch(shapes) -> str | None:
+    """PyTorch's text for the first pair of `shapes` (folded left to right) that does not broadcast, naming
+    the sizes and the non-singleton dimension; None when they all broadcast. For error paths only."""
+    result = ()
+    for shape in shapes:
+        n = max(len(result), len(shape))
+        a, b = (1,) * (n - len(result)) + tuple(result), (1,) * (n - len(shape)) + tuple(shape)
+        for i in range(n - 1, -1, -1):
+            if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+                return (f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at non-singleton "
+                        f"dimension {i}")
+        result = tuple(y if x == 1 else x for x, y in zip(a, b))
+    return None
 
 
 def _public_name(cls) -> str:

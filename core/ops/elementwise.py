@@ -11,8 +11,9 @@ import math
 from .. import dtypes
 from ..arguments import not_tensor
 from ..autograd.grad_mode import state as _grad_state
-from ..autograd.node import Op
+from ..autograd.node import Op, broadcast_mismatch
 from ..tensor import Tensor, _wrap
+from .out import write_out
 
 _INT64 = dtypes.int64
 _PY_SCALARS = (int, float, bool)
@@ -333,8 +334,10 @@ class RPowScalar(Op):  # s ** a
         return (g * self.saved_output() * (math.log(s) if s > 0 else float("nan") if s < 0 else 0.0),)
 
 
-def add(a: Tensor, b, *, alpha=1) -> Tensor:
+def add(a: Tensor, b, *, alpha=1, out: Tensor | None = None) -> Tensor:
     """a + alpha * b, broadcasting."""
+    if out is not None:
+        return write_out("add", add(a, b, alpha=alpha), out)
     if not isinstance(a, Tensor):
         raise not_tensor(a, "add")
     if alpha != 1:
@@ -345,8 +348,10 @@ def add(a: Tensor, b, *, alpha=1) -> Tensor:
     return Add.apply(a, b) if isinstance(b, Tensor) else AddScalar.apply(a, s=b)
 
 
-def sub(a: Tensor, b, *, alpha=1) -> Tensor:
+def sub(a: Tensor, b, *, alpha=1, out: Tensor | None = None) -> Tensor:
     """a - alpha * b, broadcasting."""
+    if out is not None:
+        return write_out("sub", sub(a, b, alpha=alpha), out)
     if not isinstance(a, Tensor):
         raise not_tensor(a, "sub")
     if a._dtype is dtypes.bool:
@@ -365,8 +370,10 @@ def rsub(a: Tensor, b) -> Tensor:
     return Sub.apply(b, a) if isinstance(b, Tensor) else RSubScalar.apply(a, s=b)
 
 
-def mul(a: Tensor, b) -> Tensor:
+def mul(a: Tensor, b, *, out: Tensor | None = None) -> Tensor:
     """a * b, broadcasting."""
+    if out is not None:
+        return write_out("mul", mul(a, b), out)
     if not isinstance(a, Tensor):
         raise not_tensor(a, "mul")
     if b.__class__ is Tensor and a._dtype is b._dtype and a._device is b._device:
@@ -375,9 +382,11 @@ def mul(a: Tensor, b) -> Tensor:
     return Mul.apply(a, b) if isinstance(b, Tensor) else MulScalar.apply(a, s=b)
 
 
-def div(a: Tensor, b, *, rounding_mode: str | None = None) -> Tensor:
+def div(a: Tensor, b, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:
     """a / b; integers divide to the default float dtype. rounding_mode "trunc" or "floor" rounds (integer
     division by zero then raises, as in PyTorch)."""
+    if out is not None:
+        return write_out("div", div(a, b, rounding_mode=rounding_mode), out)
     if not isinstance(a, Tensor):
         raise not_tensor(a, "div")
     if rounding_mode is not None:
@@ -438,7 +447,8 @@ def _no_grad_binary(prim: str, op: str):
         try:
             data = getattr(a._bk, prim)(a._data, b._data if isinstance(b, Tensor) else b)
         except (ValueError, TypeError) as exc:
-            raise RuntimeError(f"{op}: {exc} (shapes {tuple(a.shape)} and "
+            mismatch = isinstance(b, Tensor) and broadcast_mismatch((a._data.shape, b._data.shape))
+            raise RuntimeError(f"{op}: {mismatch or exc} (shapes {tuple(a.shape)} and "
                                f"{tuple(b.shape) if isinstance(b, Tensor) else 'scalar'})") from exc
         return _wrap(data, a._bk, a._device)
     fn.__name__ = op

@@ -9,6 +9,7 @@ from .. import dtypes
 from ..arguments import check_same_device, check_tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Op
+from ..autograd.views import index_layout, make_view
 from ..tensor import Tensor, _dim, _wrap
 from . import elementwise as ew
 
@@ -133,12 +134,14 @@ def getitem(a: Tensor, key) -> Tensor:
         size = a._data.shape[0]
         if not -size <= key < size:
             raise IndexError(f"index {key} is out of bounds for dimension 0 with size {size}")
-        native, basic = (key,), True
+        native, basic = (key, Ellipsis), True
     else:
         native, basic = normalize_key(a, key)
+        if basic and Ellipsis not in native:
+            native += (Ellipsis,)  # numpy gives a 0-d view (not a copy) only with an ellipsis
     out = GetItem.apply(a, key=native, basic=basic)
     if basic:
-        out._version = a._version
+        make_view(out, a, lambda t: GetItem.apply(t, key=native, basic=True), index_layout(native))
     return out
 
 
@@ -269,5 +272,7 @@ def nonzero(a: Tensor, *, as_tuple: bool = False):
     check_tensor(a, "nonzero")
     coords = _wrap(a._bk.nonzero(a._data), a._bk, a._device)
     if as_tuple:
+        if a.ndim == 0:  # PyTorch reads a 0-d tensor as a one-element vector here
+            return (nonzero(a.reshape(1))[:, 0],)
         return tuple(coords[:, i] for i in range(a.ndim))
     return coords

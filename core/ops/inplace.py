@@ -8,7 +8,9 @@ that saved the old value raises instead of using the changed one.
 from __future__ import annotations
 
 from .. import dtypes
+from ..autograd import views as _views
 from ..autograd.grad_mode import state as _grad_state
+from ..autograd.node import broadcast_mismatch
 from ..tensor import Tensor, _wrap
 from . import elementwise as ew
 
@@ -17,6 +19,8 @@ def check_inplace(t: Tensor) -> None:
     """In-place on a leaf that requires grad is an error while grad is enabled (PyTorch's rule)."""
     if t._rg and t._grad_fn is None and _grad_state.enabled:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if t._base is not None:
+        _views.check_view_inplace(t)
 
 
 def alias(t: Tensor) -> Tensor:
@@ -29,18 +33,39 @@ def alias(t: Tensor) -> Tensor:
     return a
 
 
-def assign_(t: Tensor, result: Tensor) -> Tensor:
-    """Write `result` into `t`'s memory and make `t` take `result`'s place in the graph."""
+def _snapshot_if_saved(a: Tensor, result: Tensor) -> None:
+    """Give alias `a` its own copy of the old value when `result`'s node saved it (PyTorch's original self)."""
+    node = result._grad_fn
+    saved = node._saved if node is not None else None
+    if saved and any(s is a for s in saved):
+        a._data = a._bk.copy(a._data)
+        a._version = [a._version[0]]
+
+
+def assign_(t: Tensor, result: Tensor, old: Tensor | None = None) -> Tensor:
+    """Write `result` into `t`'s memory and make `t` take `result`'s place in the graph (`old`: the alias
+    of `t` that `result` was computed from, copied first if `result`'s node saved it)."""
     check_inplace(t)
     if result.shape != t.shape:
         raise RuntimeError(f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(result.shape)}")
     if result._dtype is not t._dtype and not dtypes.can_cast(result._dtype, t._dtype):
         raise RuntimeError(f"result type {result.dtype.name} can't be cast to the desired output type {t.dtype.name}")
+    if old is not None:
+        _snapshot_if_saved(old, result)
     t._bk.copy_(t._data, result._data)
     t._version[0] += 1
     if result._rg and _grad_state.enabled:
-        node = ew.Cast.apply(result, dtype=t._dtype)._grad_fn if result._dtype is not t._dtype else result._grad_fn
-        t._grad_fn, t._output_nr, t._rg = node, 0 if result._dtype is not t._dtype else result._output_nr, True
+        out = result._grad_fn._out
+        if out is not None and out[3] is result._version:  # an op that saved its output saved `t` (PyTorch)
+            result._grad_fn._out = out[:3] + (t._version, t._version[0])
+        if result._dtype is not t._dtype:
+            result = ew.Cast.apply(result, dtype=t._dtype)
+        if t._base is not None:
+            _views.rebase(t, result)
+            return t
+        t._grad_fn, t._output_nr, t._rg = result._grad_fn, result._output_nr, True
+        if t._views:
+            _views.refresh_views(t)
     return t
 
 
@@ -52,7 +77,8 @@ def binary_(t: Tensor, other, prim: str, op) -> Tensor:
     """`t = op(t, other)` in place, through `backend.<prim>(..., out=)` when no graph is needed."""
     check_inplace(t)
     if _needs_graph(t, other):
-        return assign_(t, op(alias(t), other))
+        a = alias(t)
+        return assign_(t, op(a, other), a)
     if isinstance(other, Tensor):
         if other._device is not t._device:
             raise ew._device_error(prim + "_", t, other)
@@ -69,17 +95,33 @@ def binary_(t: Tensor, other, prim: str, op) -> Tensor:
     try:
         getattr(t._bk, prim)(t._data, o, out=t._data)
     except (ValueError, TypeError) as exc:
-        raise RuntimeError(f"{prim}_: {exc} (self {list(t.shape)}, other "
-                           f"{list(other.shape) if isinstance(other, Tensor) else 'scalar'})") from exc
+        raise _inplace_error(prim + "_", t, other, exc) from exc
     t._version[0] += 1
     return t
+
+
+def _inplace_error(op: str, t: Tensor, other, exc: Exception) -> RuntimeError:
+    """PyTorch's error for an in-place binary op the backend rejected: the shapes do not broadcast, or their
+    broadcast shape is not `t`'s."""
+    if isinstance(other, Tensor):
+        mismatch = broadcast_mismatch((t._data.shape, other._data.shape))
+        if mismatch:
+            return RuntimeError(f"{op}: {mismatch} (self {list(t.shape)}, other {list(other.shape)})")
+        n = max(t.ndim, other.ndim)
+        a, b = (1,) * (n - t.ndim) + t._data.shape, (1,) * (n - other.ndim) + other._data.shape
+        shape = [x if y == 1 else y for x, y in zip(a, b)]
+        if shape != list(t._data.shape):
+            return RuntimeError(f"{op}: output with shape {list(t.shape)} doesn't match the broadcast shape {shape}")
+    return RuntimeError(f"{op}: {exc} (self {list(t.shape)}, other "
+                        f"{list(other.shape) if isinstance(other, Tensor) else 'scalar'})")
 
 
 def unary_(t: Tensor, prim: str, op) -> Tensor:
     """`t = op(t)` in place."""
     check_inplace(t)
     if _needs_graph(t, None):
-        return assign_(t, op(alias(t)))
+        a = alias(t)
+        return assign_(t, op(a), a)
     getattr(t._bk, prim)(t._data, out=t._data)
     t._version[0] += 1
     return t
@@ -131,7 +173,8 @@ def lerp_(t: Tensor, end: Tensor, weight) -> Tensor:
 def clamp_(t: Tensor, min=None, max=None) -> Tensor:
     check_inplace(t)
     if isinstance(min, Tensor) or isinstance(max, Tensor) or _needs_graph(t, None):
-        return assign_(t, ew.clamp(alias(t), min, max))
+        a = alias(t)
+        return assign_(t, ew.clamp(a, min, max), a)
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     t._bk.clip(t._data, min, max, out=t._data)

@@ -5,6 +5,7 @@ from .. import dtypes
 from ..arguments import check_tensor, not_tensor
 from ..autograd.node import Op
 from ..tensor import Tensor
+from .out import write_out
 from .elementwise import _operands, unbroadcast
 from .shape import reshape, unsqueeze
 
@@ -30,13 +31,18 @@ class MatMul(Op):
         return (unbroadcast(MatMul.apply(g, b.mT), sa) if na else None, gb)
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
+def matmul(a: Tensor, b: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Matrix product with PyTorch's rules: 1-D operands are vectors, leading dims broadcast."""
+    if out is not None:
+        return write_out("matmul", matmul(a, b), out)
     if not isinstance(a, Tensor):
         raise not_tensor(a, "matmul")
     if not isinstance(b, Tensor):
         raise not_tensor(b, "matmul", "other", 2)
     if a._dtype is not b._dtype or a._device is not b._device:
+        if a._dtype is not b._dtype:
+            raise RuntimeError(f"matmul: expected m1 and m2 to have the same dtype, but got: {a.dtype.name} != "
+                               f"{b.dtype.name} (shapes {list(a.shape)} and {list(b.shape)})")
         a, b = _operands(a, b, "matmul")
     if a._dtype is dtypes.bool:
         raise RuntimeError("matmul: bool tensors are not supported")

@@ -8,6 +8,7 @@ from .. import dtypes
 from ..arguments import check_tensor, not_tensor
 from ..autograd.node import Op
 from ..tensor import Tensor, _dim, _wrap
+from .out import write_out
 from . import elementwise as ew
 from .shape import dims_tuple, expand, reshape
 
@@ -52,8 +53,10 @@ class Sum(Op):
         return (_grad_to_input(ew.cast(g, self.in_dtype), self.in_shape, self.axes, self.keepdim),)
 
 
-def sum(a: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
+def sum(a: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
     """Sum over `dim` (all dims when None); integers and bools sum to int64."""
+    if out is not None:
+        return write_out("sum", sum(a, dim, keepdim, dtype=dtype), out)
     if not isinstance(a, Tensor):
         raise not_tensor(a, "sum")
     if dtype is None and not a._dtype.is_floating_point:

@@ -5,7 +5,9 @@ from .. import dtypes
 from ..arguments import check_tensor, not_tensor, tensor_seq_arg
 from ..autograd.function import Function
 from ..autograd.node import Op
+from ..autograd.views import index_layout, layout, make_view, reshape_strides
 from ..tensor import Tensor, _dim
+from .out import write_out
 
 
 def dims_tuple(dims, ndim: int, op: str) -> tuple:
@@ -18,9 +20,21 @@ def dims_tuple(dims, ndim: int, op: str) -> tuple:
     return out
 
 
-def _view_of(out: Tensor, base: Tensor) -> Tensor:
-    out._version = base._version  # views share the version counter, so in-place changes are seen
-    return out
+def _view_of(out: Tensor, base: Tensor, fn, layout_fn, overlap: bool = False) -> Tensor:
+    """Record `out` as a view of `base` (`fn` recomputes it from a tensor like `base`, `layout_fn` its layout)."""
+    return make_view(out, base, fn, layout_fn, overlap=overlap)
+
+
+def _permuted_layout(dims):
+    return lambda lay: (tuple(lay[0][d] for d in dims), tuple(lay[1][d] for d in dims), lay[2])
+
+
+def _expanded_layout(shape):
+    def f(lay):
+        lead = len(shape) - len(lay[0])
+        strides = tuple(0 if i < lead or lay[0][i - lead] != n else lay[1][i - lead] for i, n in enumerate(shape))
+        return shape, strides, lay[2]
+    return f
 
 
 class Reshape(Op):
@@ -64,7 +78,21 @@ def reshape(a: Tensor, shape) -> Tensor:
     shape = infer_shape(shape, a.numel())
     if shape == a._data.shape:
         return a
-    return _view_of(Reshape.apply(a, shape=shape), a)
+    if a._base is not None and reshape_strides(*layout(a)[:2], shape) is None:
+        return Reshape.apply(clone(a), shape=shape)  # the layout needs a copy, as PyTorch's reshape takes
+    return _view_of(Reshape.apply(a, shape=shape), a, lambda t: Reshape.apply(t, shape=shape),
+                    lambda lay: (shape, reshape_strides(lay[0], lay[1], shape), lay[2]))
+
+
+def view(a: Tensor, shape) -> Tensor:
+    """`a` seen with `shape` (one dim may be -1), sharing its memory; an error when its layout needs a copy."""
+    if not isinstance(a, Tensor):
+        raise not_tensor(a, "view")
+    shape = infer_shape(shape, a.numel())
+    if a._base is not None and reshape_strides(*layout(a)[:2], shape) is None:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
+                           "spans across two contiguous subspaces). Use .reshape(...) instead.")
+    return reshape(a, shape)
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -134,7 +162,7 @@ def permute(a: Tensor, dims) -> Tensor:
     dims = dims_tuple(dims, a.ndim, "permute")
     if dims == tuple(range(a.ndim)):
         return a
-    return _view_of(Permute.apply(a, dims=dims), a)
+    return _view_of(Permute.apply(a, dims=dims), a, lambda t: Permute.apply(t, dims=dims), _permuted_layout(dims))
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -149,7 +177,8 @@ def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
         return a
     dims = list(range(n))
     dims[d0], dims[d1] = d1, d0
-    return _view_of(Permute.apply(a, dims=tuple(dims)), a)
+    dims = tuple(dims)
+    return _view_of(Permute.apply(a, dims=dims), a, lambda t: Permute.apply(t, dims=dims), _permuted_layout(dims))
 
 
 def movedim(a: Tensor, source, destination) -> Tensor:
@@ -201,7 +230,9 @@ def expand(a: Tensor, sizes) -> Tensor:
     out = tuple(out)
     if out == shape:
         return a
-    return _view_of(Expand.apply(a, shape=out), a)
+    overlap = any(n > 1 and (i < lead or shape[i - lead] == 1) for i, n in enumerate(out))
+    return _view_of(Expand.apply(a, shape=out), a, lambda t: Expand.apply(t, shape=out), _expanded_layout(out),
+                    overlap)
 
 
 class SumToSize(Op):
@@ -279,8 +310,10 @@ class Cat(Op):
         return tuple(out)
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
+def cat(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Concatenate tensors along an existing dim; dtypes promote, devices must agree."""
+    if out is not None:
+        return write_out("cat", cat(tensors, dim), out)
     tensors = tensor_seq_arg(tensors, "cat")
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
@@ -300,8 +333,10 @@ def cat(tensors, dim: int = 0) -> Tensor:
     return Cat.apply(*tensors, dim=d)
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
+def stack(tensors, dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     """Join same-shaped tensors along a new dim."""
+    if out is not None:
+        return write_out("stack", stack(tensors, dim), out)
     tensors = tensor_seq_arg(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -341,8 +376,11 @@ def split(a: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
                                f"at dimension {d}), but got split_sizes={sections}")
     out, start = [], 0
-    for length in sections:
-        out.append(narrow(a, d, start, length))
+    name = "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes"
+    for i, length in enumerate(sections):
+        piece = narrow(a, d, start, length)
+        piece._view_multi = f"Output {i} of {name}"
+        out.append(piece)
         start += length
     return tuple(out)
 
@@ -374,7 +412,11 @@ def unbind(a: Tensor, dim: int = 0) -> tuple:
     """All slices along `dim`, with that dim removed."""
     check_tensor(a, "unbind")
     d = _dim(dim, a.ndim, "unbind")
-    return Unbind.apply(a, d)
+    out = Unbind.apply(a, d)
+    for i, piece in enumerate(out):
+        key = (slice(None),) * d + (i, Ellipsis)
+        make_view(piece, a, lambda t, key=key: t[key], index_layout(key), multi=f"Output {i} of Unbind")
+    return out
 
 
 def repeat(a: Tensor, sizes) -> Tensor:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ...arguments import check_tensor, not_tensor
+from ...dtype_info import scalar_type_name
 from ...autograd.grad_mode import state as _grad_state
 from ...autograd.node import Op
 from ...tensor import Tensor, _wrap
@@ -47,6 +48,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             and (bias is None or (bias._data.shape == w.shape[:1] and bias._dtype is weight._dtype
                                   and bias._device is weight._device))):
         return Linear.apply(input, weight) if bias is None else Linear.apply(input, weight, bias)
+    if input._dtype is not weight._dtype:
+        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got "
+                           f"{scalar_type_name(input._dtype)} and {scalar_type_name(weight._dtype)} (input of shape "
+                           f"{list(input.shape)}, weight of shape {list(weight.shape)})")
     out = input.matmul(weight.mT if weight.ndim == 2 else weight)
     return out if bias is None else out + bias
 

@@ -13,6 +13,7 @@ import warnings
 
 from ... import dtypes
 from ...arguments import check_same_device, check_tensor
+from ...dtype_info import scalar_type_name
 from ...autograd.grad_mode import state as _grad_state
 from ...autograd.node import Op
 from ...ops import elementwise as ew
@@ -156,6 +157,10 @@ def _class_layout(name: str, input: Tensor, target: Tensor) -> tuple[Tensor, Ten
                            f"{input.device} and target on {target.device}; move the target with "
                            f".to({str(input.device)!r})")
     if target._dtype is not dtypes.int64:
+        if target._dtype._kind == 1 and target._dtype is not dtypes.uint8:
+            raise RuntimeError(f"{name}: expected target dtype to be Long or Byte, but got "
+                               f"{scalar_type_name(target._dtype)} (target of shape {list(target.shape)}, input of "
+                               f"shape {list(input.shape)})")
         if target._dtype.is_floating_point or target._dtype is dtypes.bool:
             raise RuntimeError(f"{name}: class-index targets must be an integer tensor (int64), got "
                                f"{target.dtype.name} target of shape {list(target.shape)} for input of shape "
@@ -469,6 +474,9 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          f"the input size ({list(input.shape)}) is deprecated. Please ensure they have the same size.")
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"binary_cross_entropy: expected a floating-point input, got {input.dtype.name}")
+    if target._dtype is not input._dtype:
+        raise RuntimeError(f"binary_cross_entropy: Found dtype {scalar_type_name(target._dtype)} but expected "
+                           f"{scalar_type_name(input._dtype)} (target and input of shape {list(input.shape)})")
     loss = BinaryCrossEntropy.apply(input, target.to(input.dtype))
     if weight is not None:
         _broadcast_shape("binary_cross_entropy", target.shape, weight.shape, "weight")
@@ -529,6 +537,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     if target.shape != input.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: Target size ({list(target.shape)}) must be the same "
                          f"as input size ({list(input.shape)})")
+    if not target._dtype.is_floating_point:
+        raise RuntimeError(f"binary_cross_entropy_with_logits: result type {scalar_type_name(input._dtype)} can't be "
+                           f"cast to the desired output type {scalar_type_name(target._dtype)} (target of shape "
+                           f"{list(target.shape)}); convert the target with .float()")
     if pos_weight is not None:
         if _broadcast_shape("binary_cross_entropy_with_logits", input.shape, pos_weight.shape,
                             "pos_weight") != tuple(input.shape):

@@ -6,9 +6,11 @@ from ... import dtypes
 from ...arguments import check_same_device, check_tensor
 from ...autograd.grad_mode import no_grad, state as _grad_state
 from ...autograd.node import Op
+from ...ops.shape import pad as _constant_pad
 from ...tensor import Size, Tensor, _wrap
 
-__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "normalize"]
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "normalize",
+           "local_response_norm"]
 
 
 def _standardize(bk, x, axes: tuple, eps: float):
@@ -260,3 +262,20 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     check_tensor(input, "normalize")
     result = input / input.norm(p, dim, keepdim=True).clamp_min(eps)
     return result if out is None else out.copy_(result)
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """input / (k + alpha * mean of input**2 over `size` neighbouring channels (dim 1, zero-padded)) ** beta."""
+    check_tensor(input, "local_response_norm")
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
+    if input.numel() == 0:
+        return input
+    channels = input.shape[1]
+    widths = [(0, 0)] * input.ndim
+    widths[1] = (size // 2, (size - 1) // 2)
+    padded = _constant_pad(input * input, widths, 0.0)
+    window = padded.narrow(1, 0, channels)
+    for j in range(1, size):
+        window = window + padded.narrow(1, j, channels)
+    return input / (window * (alpha / size) + k) ** beta

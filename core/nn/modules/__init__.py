@@ -22,7 +22,16 @@ from .transformer import *  # noqa: F401,F403
 from .transformer import __all__ as _transformer
 from .loss import *  # noqa: F401,F403
 from .loss import __all__ as _loss
+from .sampling import *  # noqa: F401,F403
+from .sampling import __all__ as _sampling
+from .distance import *  # noqa: F401,F403
+from .distance import __all__ as _distance
+from .fold import *  # noqa: F401,F403
+from .fold import __all__ as _fold
+from .padding import *  # noqa: F401,F403
+from .padding import __all__ as _padding
 
 __all__ = (["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Linear",
             "Bilinear", "Identity", "Flatten", "Unflatten", "Embedding"]
-           + _activation + _dropout + _normalization + _conv + _pooling + _rnn + _attention + _transformer + _loss)
+           + _activation + _dropout + _normalization + _conv + _pooling + _rnn + _attention + _transformer + _loss
+           + _sampling + _distance + _fold + _padding)

@@ -174,6 +174,7 @@ _NOT_TENSOR_FIRST = {
     "initial_seed", "is_grad_enabled", "is_tensor", "linspace", "load", "manual_seed", "no_grad", "normal", "ones",
     "promote_types", "rand", "randint", "randn", "randperm", "result_type", "save", "seed", "set_default_device",
     "set_default_dtype", "set_grad_enabled", "set_rng_state", "synchronize", "tensor", "zeros", "Generator",
+    "set_printoptions", "set_num_threads",
 }
 
 
