@@ -5,6 +5,8 @@ from the entry-point group ``ember``). See README.md for the tour.
 """
 from __future__ import annotations
 
+import sys as _sys
+
 __version__ = "0.1.0"
 
 from . import dtypes as _dtypes
@@ -32,8 +34,8 @@ from .ops.reduction import (
     all, amax, amin, any, argmax, argmin, cumsum, logsumexp, max, mean, min, norm, prod, sort, std, sum, topk, var,
 )
 from .ops.shape import (
-    cat, chunk, clone, flatten, flip, movedim, narrow, permute, repeat, reshape, roll, split, squeeze, stack,
-    tile, transpose, unbind, unflatten, unsqueeze,
+    cat, chunk, clone, flatten, flip, movedim, narrow, permute, repeat, reshape, roll, select, split, squeeze,
+    stack, tile, transpose, unbind, unflatten, unsqueeze,
 )
 from .ops.indexing import gather, index_select, masked_fill, nonzero, scatter_add
 from .ops.scatter import (
@@ -75,11 +77,9 @@ float = float32  # noqa: A001  (PyTorch's aliases ember.float / ember.int)
 int = int32  # noqa: A001
 concat = concatenate = cat
 clip = clamp
-absolute = abs
 divide = true_divide = div
 multiply = mul
 subtract = sub
-negative = neg
 swapaxes = swapdims = transpose
 moveaxis = movedim
 
@@ -89,32 +89,54 @@ def is_tensor(obj) -> _dtypes.builtins.bool:
     return isinstance(obj, Tensor)
 
 
+def abs(input: Tensor) -> Tensor:  # noqa: A001
+    """The absolute value of each element."""
+    _check_tensor(input, "abs")
+    return input.abs()
+
+
+def neg(input: Tensor) -> Tensor:
+    """The negation of each element."""
+    _check_tensor(input, "neg")
+    return -input
+
+
+absolute = abs
+negative = neg
+
+
 def is_floating_point(t: Tensor) -> _dtypes.builtins.bool:
+    """True when `t`'s dtype is a floating-point dtype."""
     _check_tensor(t, "is_floating_point")
     return t.dtype.is_floating_point
 
 
 def numel(t: Tensor) -> _dtypes.builtins.int:
+    """The number of elements of `t`."""
     _check_tensor(t, "numel")
     return t.numel()
 
 
 def square(t: Tensor) -> Tensor:
+    """Each element of `t` squared."""
     _check_tensor(t, "square")
     return t * t
 
 
 def log2(t: Tensor) -> Tensor:
+    """The base-2 logarithm of each element."""
     _check_tensor(t, "log2")
     return t.log2()
 
 
 def log10(t: Tensor) -> Tensor:
+    """The base-10 logarithm of each element."""
     _check_tensor(t, "log10")
     return t.log10()
 
 
 def reciprocal(t: Tensor) -> Tensor:
+    """1 / each element."""
     _check_tensor(t, "reciprocal")
     return t.reciprocal()
 
@@ -123,6 +145,11 @@ def synchronize(device=None) -> None:
     """Wait for queued work on `device` (default: the default device) to finish."""
     dev = get_default_device() if device is None else globals()["device"](device)
     dev.backend.synchronize()
+
+
+from .tensor_docs import document as _document  # noqa: E402
+
+_document(Tensor, _sys.modules[__name__])
 
 
 def __getattr__(name: str):

@@ -198,24 +198,28 @@ def _like(t: Tensor, dtype, device):
 
 
 def zeros_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros shaped like `input` (its dtype and device unless given)."""
     check_tensor(input, "zeros_like")
     dt, dev = _like(input, dtype, device)
     return zeros(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones shaped like `input` (its dtype and device unless given)."""
     check_tensor(input, "ones_like")
     dt, dev = _like(input, dtype, device)
     return ones(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def full_like(input: Tensor, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor shaped like `input` filled with `fill_value` (its dtype and device unless given)."""
     check_tensor(input, "full_like")
     dt, dev = _like(input, dtype, device)
     return full(input.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """An uninitialised tensor shaped like `input` (its dtype and device unless given)."""
     check_tensor(input, "empty_like")
     dt, dev = _like(input, dtype, device)
     return empty(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
@@ -323,18 +327,21 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: 
 
 
 def rand_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Samples from U[0, 1) shaped like `input`."""
     check_tensor(input, "rand_like")
     dt, dev = _like(input, dtype, device)
     return rand(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Samples from the standard normal distribution shaped like `input`."""
     check_tensor(input, "randn_like")
     dt, dev = _like(input, dtype, device)
     return randn(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low=0, high=None, *, dtype=None, device=None) -> Tensor:
+    """Integers uniform in [low, high) shaped like `input`."""
     check_tensor(input, "randint_like")
     if high is None:
         low, high = 0, low

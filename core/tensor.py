@@ -39,6 +39,7 @@ class Tensor:
     _hooks = None
     _retains_grad = False
     _pinned = False
+    _copy_of_view = None  # the op ("diagonal") whose result is a copy here but a view in PyTorch
     _size = None  # the last `shape` returned, reused while the data's shape equals it
     # views (ember.autograd.views): the tensor owning the memory, how to recompute this view from it,
     # the live views of a base, and what PyTorch forbids changing in place
@@ -600,6 +601,7 @@ class Tensor:
     def flip(self, dims): return shp.flip(self, dims)
     def roll(self, shifts, dims=None): return shp.roll(self, shifts, dims)
     def narrow(self, dim, start, length): return shp.narrow(self, dim, start, length)
+    def select(self, dim, index): return shp.select(self, dim, index)
     def split(self, split_size_or_sections, dim=0): return shp.split(self, split_size_or_sections, dim)
     def chunk(self, chunks, dim=0): return shp.chunk(self, chunks, dim)
     def unbind(self, dim=0): return shp.unbind(self, dim)

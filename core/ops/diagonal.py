@@ -68,12 +68,14 @@ def _distinct_dims(d1: int, d2: int, dim1: int, dim2: int) -> None:
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     """The diagonal `offset` (> 0 above, < 0 below the main one) of the matrices in dims (dim1, dim2),
-    as a new last dim. A copy in ember (PyTorch returns a view)."""
+    as a new last dim. A copy in ember (PyTorch returns a view), so an in-place op on it raises."""
     check_tensor(input, "diagonal")
     offset = int_arg(offset, "diagonal", "offset")
     d1, d2 = _dim(dim1, input.ndim, "diagonal"), _dim(dim2, input.ndim, "diagonal")
     _distinct_dims(d1, d2, dim1, dim2)
-    return Diagonal.apply(input, offset=offset, dim1=d1, dim2=d2)
+    out = Diagonal.apply(input, offset=offset, dim1=d1, dim2=d2)
+    out._copy_of_view = "diagonal"  # never silently diverge from PyTorch's view: in-place on it raises
+    return out
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

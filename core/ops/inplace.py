@@ -19,6 +19,10 @@ def check_inplace(t: Tensor) -> None:
     """In-place on a leaf that requires grad is an error while grad is enabled (PyTorch's rule)."""
     if t._rg and t._grad_fn is None and _grad_state.enabled:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+    if t._copy_of_view is not None:
+        raise RuntimeError(f"{t._copy_of_view}() returns a copy in ember where PyTorch returns a view, so an in-place "
+                           f"change of its result would not reach the input; change a clone() instead, or write "
+                           f"the input through indexing")
     if t._base is not None:
         _views.check_view_inplace(t)
 

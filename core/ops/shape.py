@@ -360,6 +360,16 @@ def narrow(a: Tensor, dim: int, start: int, length: int) -> Tensor:
     return a[(slice(None),) * d + (slice(start, start + length),)]
 
 
+def select(a: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at `index` of dim `dim`, without that dim (a view)."""
+    check_tensor(a, "select")
+    d = _dim(dim, a.ndim, "select")
+    size = a.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(a.shape)} at dimension {d}")
+    return a[(slice(None),) * d + (index,)]
+
+
 def split(a: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """Split into chunks of `split_size` (the last may be smaller) or of the listed sizes."""
     check_tensor(a, "split")

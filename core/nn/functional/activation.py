@@ -44,6 +44,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def relu_(input: Tensor) -> Tensor:
+    """In-place version of `relu`."""
     check_tensor(input, "relu_")
     return input.relu_()
 
@@ -57,6 +58,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """In-place version of `hardtanh`."""
     check_tensor(input, "hardtanh_")
     return hardtanh(input, min_val, max_val, True)
 
@@ -87,6 +89,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place version of `leaky_relu`."""
     check_tensor(input, "leaky_relu_")
     return leaky_relu(input, negative_slope, True)
 
@@ -99,6 +102,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place version of `elu`."""
     check_tensor(input, "elu_")
     return elu(input, alpha, True)
 
@@ -125,6 +129,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """In-place version of `threshold`."""
     check_tensor(input, "threshold_")
     return _maybe_inplace(input, True, lambda x: ew.where(x > threshold, x, value))
 

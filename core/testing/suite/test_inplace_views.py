@@ -346,3 +346,14 @@ def test_random_chains_of_views_and_inplace_ops_match_torch(device, seed):
     values, grads = _chain(ember, seed, device=device)
     for e, t in zip(values + grads, expected[0] + expected[1]):
         np.testing.assert_allclose(e, t, rtol=1e-9, atol=1e-12)
+
+
+def test_select_is_a_view_whose_in_place_change_reaches_the_base_and_its_gradient(device):
+    x = ember.tensor([[1.0, 2.0], [3.0, 4.0]], device=device, requires_grad=True)
+    y = x * 1
+    y.select(0, 1).mul_(3)
+    assert y.tolist() == [[1.0, 2.0], [9.0, 12.0]] and ember.select(y, 1, -1).tolist() == [2.0, 12.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [[1.0, 1.0], [3.0, 3.0]]
+    with pytest.raises(IndexError, match="select\\(\\): index 2 out of range"):
+        y.select(0, 2)

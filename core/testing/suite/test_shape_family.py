@@ -299,3 +299,10 @@ def test_errors_match_pytorch(device):
     for exc, match, fn in cases:
         with pytest.raises(exc, match=match):
             fn()
+
+
+def test_an_in_place_change_of_a_diagonal_raises_instead_of_silently_missing_the_input(device):
+    x = ember.zeros(3, 3, device=device)
+    with pytest.raises(RuntimeError, match="diagonal\\(\\) returns a copy in ember"):
+        x.diagonal().fill_(1.0)
+    assert x.diagonal().clone().fill_(1.0).tolist() == [1.0, 1.0, 1.0] and x.sum().item() == 0
