@@ -6,6 +6,7 @@ written for `torch.backends` runs unchanged (each module says what its flags cha
 """
 from . import cudnn, mps
 from .array_backend import ArrayBackend
-from .base import Array, Backend, DtypeNotSupportedError, tier_of, tiers
+from .base import Array, Backend, DtypeNotSupportedError, ViewsNotSupportedError, tier_of, tiers
 
-__all__ = ["Array", "ArrayBackend", "Backend", "DtypeNotSupportedError", "cudnn", "mps", "tier_of", "tiers"]
+__all__ = ["Array", "ArrayBackend", "Backend", "DtypeNotSupportedError", "ViewsNotSupportedError", "cudnn", "mps",
+           "tier_of", "tiers"]

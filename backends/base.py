@@ -24,11 +24,15 @@ from .derived import DerivedPrimitives
 from .fused import FusedKernels
 from .required import Array, RequiredPrimitives
 
-__all__ = ["Array", "Backend", "DtypeNotSupportedError", "tier_of", "tiers"]
+__all__ = ["Array", "Backend", "DtypeNotSupportedError", "ViewsNotSupportedError", "tier_of", "tiers"]
 
 
 class DtypeNotSupportedError(TypeError):
     """A dtype the backend of a device does not support (e.g. float64 on a float32-only device)."""
+
+
+class ViewsNotSupportedError(RuntimeError):
+    """An in-place op on a view, on a backend whose indexing and reshapes return copies, not views."""
 
 
 class Backend(FusedKernels):
@@ -36,7 +40,8 @@ class Backend(FusedKernels):
 
     Subclasses set `name` and `device_type`, implement the required tier, and may declare
     capabilities: `supported_dtypes` (the ember dtypes the backend supports), `shares_host_memory` (whether
-    `to_numpy`/`asarray` share memory with host numpy arrays) and `known_failures` (conformance-kit
+    `to_numpy`/`asarray` share memory with host numpy arrays), `views_share_memory` (whether its
+    indexing and reshapes return views) and `known_failures` (conformance-kit
     tests expected to fail, run as strict xfails so that a fix is noticed).
     """
 
@@ -48,6 +53,9 @@ class Backend(FusedKernels):
     supported_dtypes: frozenset = frozenset(dtypes.ALL)
     #: True when host numpy arrays and this backend's arrays can share memory (no copy)
     shares_host_memory: bool = False
+    #: True when basic indexing, reshape, transpose and broadcast_to return arrays sharing memory with their
+    #: input (numpy's views), so an in-place op on a view reaches its base; otherwise such an op raises
+    views_share_memory: bool = True
     #: conformance-kit test ids (e.g. "test_tensor.py::test_x[case]") expected to fail on this backend
     known_failures: tuple[str, ...] = ()
 

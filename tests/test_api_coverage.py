@@ -42,7 +42,7 @@ FAMILIES = {
     """,
     "torch.nn.functional": """
         interpolate cosine_similarity pairwise_distance unfold fold pixel_shuffle pixel_unshuffle
-        local_response_norm grid_sample affine_grid one_hot normalize embedding_bag
+        local_response_norm grid_sample affine_grid one_hot normalize embedding_bag conv3d max_pool3d avg_pool3d
     """,
     "torch.nn": """
         Upsample UpsamplingNearest2d UpsamplingBilinear2d CosineSimilarity PairwiseDistance Unfold Fold

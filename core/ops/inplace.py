@@ -25,6 +25,11 @@ def check_inplace(t: Tensor) -> None:
                            f"the input through indexing")
     if t._base is not None:
         _views.check_view_inplace(t)
+        if not t._bk.views_share_memory:
+            from ember.backends.base import ViewsNotSupportedError
+
+            raise ViewsNotSupportedError(f"the {t._bk.name} backend's views are copies, so an in-place op on a view "
+                                         f"would not reach its base; change the base through indexing instead")
 
 
 def alias(t: Tensor) -> Tensor:

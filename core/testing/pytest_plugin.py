@@ -10,8 +10,9 @@ shows a test that forgot `device=` by the cross-device error it then hits.
 - A backend that is installed but whose device is absent (cupy without a GPU) skips every test
   that needs a device, with the reason; EMBER_REQUIRE_DEVICE=1 makes that an error (GPU CI).
   Mark device-free tests with `@pytest.mark.no_device`.
-- A test that asks for a dtype the backend does not support (`DtypeNotSupportedError`) is
-  skipped with that reason: tests skip by capability, never by backend name.
+- A test that asks for a dtype the backend does not support (`DtypeNotSupportedError`), or for an
+  in-place op on a view where the backend's views are copies (`ViewsNotSupportedError`), is skipped
+  with that reason: tests skip by capability, never by backend name.
 - The backend's `known_failures` run as strict xfails, so a fix is noticed.
 - A run that collects no test fails (pytest's exit code 5), so a misspelt path cannot pass.
 """
@@ -126,9 +127,9 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if call.excinfo is None or report.outcome != "failed" or hasattr(report, "wasxfail"):
         return
-    from ember.backends.base import DtypeNotSupportedError
+    from ember.backends.base import DtypeNotSupportedError, ViewsNotSupportedError
 
-    if call.excinfo.errisinstance(DtypeNotSupportedError):
+    if call.excinfo.errisinstance((DtypeNotSupportedError, ViewsNotSupportedError)):
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
 

@@ -7,7 +7,7 @@ from .activation import *  # noqa: F401,F403
 from .activation import __all__ as _activation
 from .dropout import *  # noqa: F401,F403
 from .dropout import __all__ as _dropout
-from .sparse import Embedding
+from .sparse import Embedding, EmbeddingBag
 from .normalization import *  # noqa: F401,F403
 from .normalization import __all__ as _normalization
 from .conv import *  # noqa: F401,F403
@@ -32,6 +32,6 @@ from .padding import *  # noqa: F401,F403
 from .padding import __all__ as _padding
 
 __all__ = (["Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Linear",
-            "Bilinear", "Identity", "Flatten", "Unflatten", "Embedding"]
+            "Bilinear", "Identity", "Flatten", "Unflatten", "Embedding", "EmbeddingBag"]
            + _activation + _dropout + _normalization + _conv + _pooling + _rnn + _attention + _transformer + _loss
            + _sampling + _distance + _fold + _padding)

@@ -1,4 +1,4 @@
-"""Convolution layers: `Conv1d`, `Conv2d`, `ConvTranspose1d`, `ConvTranspose2d`."""
+"""Convolution layers: `Conv1d`, `Conv2d`, `Conv3d`, `ConvTranspose1d`, `ConvTranspose2d`."""
 from __future__ import annotations
 
 
@@ -10,7 +10,7 @@ from ..functional.conv import ntuple
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -94,7 +94,7 @@ class _Conv(_ConvNd):
                          padding_mode, device=device, dtype=dtype)
 
     def _conv_forward(self, input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        conv = F.conv2d if self._dims == 2 else F.conv1d
+        conv = (F.conv1d, F.conv2d, F.conv3d)[self._dims - 1]
         if self.padding_mode != "zeros":
             return conv(F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), weight, bias,
                         self.stride, 0, self.dilation, self.groups)
@@ -126,6 +126,18 @@ class Conv2d(_Conv):
     """
 
     _dims = 2
+
+
+class Conv3d(_Conv):
+    """3-D convolution over (N, C_in, D, H, W) or (C_in, D, H, W) inputs, as `torch.nn.Conv3d`.
+
+    Args: in_channels, out_channels, kernel_size, stride=1, padding=0 (int, triple, 'valid' or 'same'),
+    dilation=1, groups=1, bias=True, padding_mode='zeros' ('reflect', 'replicate', 'circular').
+    weight: (out_channels, in_channels/groups, kD, kH, kW); bias: (out_channels,).
+    Output: (N, C_out, D_out, H_out, W_out), D_out = (D + 2*padding[0] - dilation[0]*(kD-1) - 1) // stride[0] + 1.
+    """
+
+    _dims = 3
 
 
 class _ConvTranspose(_ConvNd):

@@ -1,4 +1,4 @@
-"""Pooling layers: max, average and adaptive pooling in 1-D and 2-D, as `torch.nn`."""
+"""Pooling layers: max, average and adaptive pooling in 1-D and 2-D, max and average pooling in 3-D, as `torch.nn`."""
 from __future__ import annotations
 
 from ...tensor import Tensor
@@ -6,8 +6,8 @@ from .. import functional as F
 from ..functional.conv import ntuple
 from .module import Module
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
-           "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
+__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
 
 
 class _MaxPoolNd(Module):
@@ -46,6 +46,19 @@ class MaxPool2d(_MaxPoolNd):
 
     def forward(self, input: Tensor):
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """3-D max pooling over (N, C, D, H, W) or (C, D, H, W), as `torch.nn.MaxPool3d`.
+
+    Args (ints or (d, h, w) triples): kernel_size, stride=kernel_size, padding=0 (at most half the kernel),
+    dilation=1, return_indices=False (also return each maximum's flat position in its D*H*W volume),
+    ceil_mode=False (keep a last partial window).
+    """
+
+    def forward(self, input: Tensor):
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
@@ -92,6 +105,28 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool3d(Module):
+    """3-D average pooling over (N, C, D, H, W) or (C, D, H, W), as `torch.nn.AvgPool3d`.
+
+    Args (ints or (d, h, w) triples): kernel_size, stride=kernel_size, padding=0, ceil_mode=False,
+    count_include_pad=True (zero padding counts in the divisor), divisor_override=None (a fixed divisor).
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    extra_repr = AvgPool2d.extra_repr
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
 
 
 class _AdaptivePool(Module):

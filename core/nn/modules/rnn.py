@@ -12,11 +12,13 @@ import numbers
 import warnings
 
 from ...arguments import int_arg
-from ...creation import empty, zeros
+from ...creation import arange, empty, zeros
+from ...ops.elementwise import where
 from ...ops.shape import cat, stack
 from ...tensor import Tensor
 from .. import functional as F, init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, pad_packed_sequence
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -148,8 +150,16 @@ class RNNBase(Module):
 
     # ---- forward ------------------------------------------------------------------------------
     def forward(self, input: Tensor, hx=None):
-        """(output, h_n) for RNN and GRU, (output, (h_n, c_n)) for LSTM; see the subclasses."""
+        """(output, h_n) for RNN and GRU, (output, (h_n, c_n)) for LSTM; see the subclasses. A PackedSequence
+        input gives a PackedSequence output, and final states taken at each sequence's last step."""
         name = type(self).__name__
+        packed, masks = isinstance(input, PackedSequence), None
+        if packed:
+            batch_sizes, sorted_indices, unsorted_indices = input.batch_sizes, input.sorted_indices, \
+                input.unsorted_indices
+            input = pad_packed_sequence(PackedSequence(input.data, batch_sizes))[0]
+            rows = arange(input.shape[1], device=input.device)
+            masks = [(rows < b).unsqueeze(1) for b in batch_sizes.tolist()]
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor instead")
         batched = input.ndim == 3
@@ -163,6 +173,9 @@ class RNNBase(Module):
         if not batched:
             input = input.unsqueeze(1)
             states = None if states is None else tuple(s.unsqueeze(1) for s in states)
+        elif packed:
+            if states is not None and sorted_indices is not None:
+                states = tuple(s.index_select(1, sorted_indices) for s in states)
         elif self.batch_first:
             input = input.transpose(0, 1)
         if input.shape[-1] != self.input_size:
@@ -183,17 +196,23 @@ class RNNBase(Module):
                 if tuple(s.shape) != shape:
                     which = f"hidden[{k}]" if lstm else "hidden"
                     raise RuntimeError(f"{name}: Expected {which} size {shape}, got {tuple(s.shape)}")
-        output, finals = self._run(input, [s.unbind(0) for s in states])
-        if not batched:
+        output, finals = self._run(input, [s.unbind(0) for s in states], masks)
+        if packed:
+            output = PackedSequence(cat([output[t, :b] for t, b in enumerate(batch_sizes.tolist())], 0),
+                                    batch_sizes, sorted_indices, unsorted_indices)
+            if unsorted_indices is not None:
+                finals = [f.index_select(1, unsorted_indices) for f in finals]
+        elif not batched:
             output = output.squeeze(1)
             finals = [f.squeeze(1) for f in finals]
         elif self.batch_first:
             output = output.transpose(0, 1)
         return (output, (finals[0], finals[1])) if lstm else (output, finals[0])
 
-    def _run(self, x: Tensor, states: list) -> tuple[Tensor, list[Tensor]]:
+    def _run(self, x: Tensor, states: list, masks: list | None = None) -> tuple[Tensor, list[Tensor]]:
         """All layers over the time-major input x (L, N, H_in); `states[k][i]` is the initial state k
-        (h, then c for LSTM) of layer/direction i. Returns the last layer's output and the final states."""
+        (h, then c for LSTM) of layer/direction i; `masks[t]` (N, 1), for packed input, marks the sequences
+        active at step t (the others keep their state). Returns the last layer's output and the final states."""
         num_directions = 2 if self.bidirectional else 1
         finals: list[list[Tensor]] = [[] for _ in states]
         for layer in range(self.num_layers):
@@ -201,7 +220,7 @@ class RNNBase(Module):
             for direction in range(num_directions):
                 i = layer * num_directions + direction
                 weights = [getattr(self, n) for n in self._all_weights[i]]
-                out, last = self._direction(x, [s[i] for s in states], weights, direction == 1)
+                out, last = self._direction(x, [s[i] for s in states], weights, direction == 1, masks)
                 outs.append(out)
                 for k, s in enumerate(last):
                     finals[k].append(s)
@@ -210,7 +229,8 @@ class RNNBase(Module):
                 x = F.dropout(x, self.dropout, training=True)
         return x, [stack(f) for f in finals]
 
-    def _direction(self, x: Tensor, state: list, weights: list, reverse: bool) -> tuple[Tensor, list[Tensor]]:
+    def _direction(self, x: Tensor, state: list, weights: list, reverse: bool,
+                   masks: list | None = None) -> tuple[Tensor, list[Tensor]]:
         """One layer in one direction: the input projection of every step in one product, then the loop."""
         w_ih, w_hh = weights[0], weights[1]
         b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
@@ -229,21 +249,27 @@ class RNNBase(Module):
         if self.mode == "LSTM":
             c = state[1]
             for t in order:
-                h, c = _lstm_pointwise(steps[t] + h @ w_hh_t, c)
+                h_new, c_new = _lstm_pointwise(steps[t] + h @ w_hh_t, c)
                 if w_hr_t is not None:
-                    h = h @ w_hr_t
+                    h_new = h_new @ w_hr_t
+                if masks is None:
+                    h, c = h_new, c_new
+                else:
+                    h, c = where(masks[t], h_new, h), where(masks[t], c_new, c)
                 outs[t] = h
             last = [h, c]
         elif gru:
             for t in order:
                 gh = h @ w_hh_t
-                h = _gru_pointwise(steps[t], gh if b_hh is None else gh + b_hh, h)
+                h_new = _gru_pointwise(steps[t], gh if b_hh is None else gh + b_hh, h)
+                h = h_new if masks is None else where(masks[t], h_new, h)
                 outs[t] = h
             last = [h]
         else:
             act = _rnn_activation(self.mode)
             for t in order:
-                h = act(steps[t] + h @ w_hh_t)
+                h_new = act(steps[t] + h @ w_hh_t)
+                h = h_new if masks is None else where(masks[t], h_new, h)
                 outs[t] = h
             last = [h]
         return stack(outs), last

@@ -193,6 +193,7 @@ def _public_functions():
 
 
 @pytest.mark.no_device
+@pytest.mark.filterwarnings("ignore:`nn.functional.upsample")  # the deprecated aliases say so first
 @pytest.mark.parametrize("fn", list(_public_functions()))
 @pytest.mark.parametrize("args", [(None,), (None, None), (None, 0, 1)], ids=["1 arg", "2 args", "3 args"])
 def test_every_public_function_refuses_none_for_a_tensor_with_a_type_error(fn, args):

@@ -258,7 +258,7 @@ TORCH_CASES = {
     "inv": (lambda m, A: m.linalg.inv(A), (2, 3, 3)),
     "det": (lambda m, A: m.linalg.det(A), (2, 3, 3)),
     "slogdet": (lambda m, A: m.linalg.slogdet(A)[1], (3, 3)),
-    "cholesky": (lambda m, A: m.linalg.cholesky(A @ A.mT + 3 * m.eye(3, dtype=A.dtype)), (3, 3)),
+    "cholesky": (lambda m, A: m.linalg.cholesky(A @ A.mT + 3 * m.eye(3, dtype=A.dtype, device=A.device)), (3, 3)),
     "qr": (lambda m, A: m.linalg.qr(A)[0] * 2 + m.linalg.qr(A)[1].sum(-1, keepdim=True).mT, (4, 3)),
     "eigh": (lambda m, A: m.linalg.eigh(A)[1].abs() + m.linalg.eigh(A)[0], (3, 3)),
     "svd": (lambda m, A: _torch_svd_loss(m.linalg.svd(A, full_matrices=False)), (4, 3)),
