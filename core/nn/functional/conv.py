@@ -154,7 +154,9 @@ def _lift(values: tuple, fill: int, dims: int) -> tuple:
     return values if dims == 2 else (fill,) + values
 
 
-def _conv(op: str, dims: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups) -> Tensor:
+def prepare_conv(op: str, dims: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups):
+    """PyTorch's argument checks and padding rules of a `dims`-D convolution: (input batched and with any
+    odd 'same' padding applied, stride, padding, dilation, padded size, effective kernel size, unbatched)."""
     _check_operands(op, dims, input, weight, bias, groups, False)
     stride, dilation = ntuple(stride, dims, "stride", op), ntuple(dilation, dims, "dilation", op)
     _positive(stride, "stride", op)
@@ -187,6 +189,12 @@ def _conv(op: str, dims: int, input: Tensor, weight: Tensor, bias, stride, paddi
     if any(e > p for e, p in zip(effective, padded)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
                            f"({' x '.join(map(str, effective))}). Kernel size can't be greater than actual input size")
+    return x, stride, padding, dilation, padded, effective, unbatched
+
+
+def _conv(op: str, dims: int, input: Tensor, weight: Tensor, bias, stride, padding, dilation, groups) -> Tensor:
+    x, stride, padding, dilation, _, _, unbatched = prepare_conv(op, dims, input, weight, bias, stride, padding,
+                                                                 dilation, groups)
     out = Convolution.apply(_as_2d(x, dims), _as_2d(weight, dims), bias, stride=_lift(stride, 1, dims),
                             padding=_lift(padding, 0, dims), dilation=_lift(dilation, 1, dims), groups=groups)
     if dims == 1:

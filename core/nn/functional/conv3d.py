@@ -7,7 +7,7 @@ of differentiable ops, gradients of any order follow, on every backend.
 from __future__ import annotations
 
 from ...tensor import Tensor
-from .conv import _check_operands, _positive, conv2d, ntuple
+from .conv import conv2d, prepare_conv
 from .padding import pad as _pad
 
 __all__ = ["conv3d"]
@@ -24,37 +24,9 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     D_out = (D + 2*padding[0] - dilation[0]*(kD-1) - 1) // stride[0] + 1, likewise H_out and W_out.
     """
     op = "conv3d"
-    _check_operands(op, 3, input, weight, bias, groups, False)
-    stride, dilation = ntuple(stride, 3, "stride", op), ntuple(dilation, 3, "dilation", op)
-    _positive(stride, "stride", op)
-    _positive(dilation, "dilation", op)
+    x, stride, padding, dilation, padded, effective, unbatched = prepare_conv(op, 3, input, weight, bias, stride,
+                                                                              padding, dilation, groups)
     kernel = weight.shape[2:]
-    unbatched = input.ndim == 4
-    x = input.unsqueeze(0) if unbatched else input
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = (0, 0, 0)
-        elif padding == "same":
-            if any(s != 1 for s in stride):
-                raise RuntimeError("padding='same' is not supported for strided convolutions")
-            total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
-            if any(t % 2 for t in total):
-                extra = []
-                for t in reversed(total):
-                    extra += [0, t % 2]
-                x = _pad(x, tuple(extra))
-            padding = tuple(t // 2 for t in total)
-        else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
-    else:
-        padding = ntuple(padding, 3, "padding", op)
-        if any(p < 0 for p in padding):
-            raise RuntimeError(f"{op}: negative padding is not supported, got padding={padding}")
-    padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
-    effective = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
-    if any(e > p for e, p in zip(effective, padded)):
-        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
-                           f"({' x '.join(map(str, effective))}). Kernel size can't be greater than actual input size")
     if padding[0]:
         x = _pad(x, (0, 0, 0, 0, padding[0], padding[0]))
     n, c, _, h, w = x.shape

@@ -6,7 +6,7 @@ from ...arguments import check_same_device, check_tensor
 from ...creation import arange, zeros
 from ...ops.scatter import index_add, scatter_reduce
 from ...tensor import Tensor
-from .sparse import _check_indices, _renorm_, embedding
+from .sparse import embedding, prepare_lookup
 
 __all__ = ["embedding_bag"]
 
@@ -79,14 +79,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
                              f"then it must have the same shape as the input ({list(input.shape)})")
         check_same_device("embedding_bag", weight, per_sample_weights=per_sample_weights)
     num, dim = weight.shape
-    if padding_idx is not None:
-        if not -num <= padding_idx < num:
-            raise ValueError(f"embedding_bag(): padding_idx {padding_idx} must be within num_embeddings ({num})")
-        if padding_idx < 0:
-            padding_idx += num
-    _check_indices(input, num)
-    if max_norm is not None:
-        _renorm_(weight, input, max_norm, norm_type)
+    padding_idx = prepare_lookup("embedding_bag", input, weight, padding_idx, max_norm, norm_type)
     ids, bags, keep = _bag_ids(input, offsets, include_last_offset)
     indices = input.reshape(-1)
     psw = None if per_sample_weights is None else per_sample_weights.reshape(-1)

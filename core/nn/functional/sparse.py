@@ -56,6 +56,22 @@ def _renorm_(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -
         weight[input.reshape(-1)] = rows * scale
 
 
+def prepare_lookup(fn: str, input: Tensor, weight: Tensor, padding_idx: int | None, max_norm: float | None,
+                   norm_type: float) -> int | None:
+    """The checks and `max_norm` renormalisation shared by `embedding` and `embedding_bag`; returns
+    `padding_idx` as a non-negative row (or None)."""
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise ValueError(f"{fn}(): padding_idx {padding_idx} must be within num_embeddings ({num})")
+        if padding_idx < 0:
+            padding_idx += num
+    _check_indices(input, num)
+    if max_norm is not None:
+        _renorm_(weight, input, max_norm, norm_type)
+    return padding_idx
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Look up rows of `weight` (num_embeddings, embedding_dim) at integer `input` (*): output (*, embedding_dim).
@@ -69,15 +85,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     check_tensor(input, "embedding")
     check_tensor(weight, "embedding", "weight", 2)
     check_same_device("embedding", weight, indices=input)
-    num = weight.shape[0]
-    if padding_idx is not None:
-        if not -num <= padding_idx < num:
-            raise ValueError(f"embedding(): padding_idx {padding_idx} must be within num_embeddings ({num})")
-        if padding_idx < 0:
-            padding_idx += num
-    _check_indices(input, num)
-    if max_norm is not None:
-        _renorm_(weight, input, max_norm, norm_type)
+    padding_idx = prepare_lookup("embedding", input, weight, padding_idx, max_norm, norm_type)
     return Embedding.apply(weight, input, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
 
 
