@@ -179,7 +179,7 @@ def _torchvision():
     try:
         import torchvision
     except ImportError:
-        pytest.skip("torchvision is not installed (tox -e torch installs it)")
+        pytest.skip("torchvision is not installed (pip install torchvision matching the installed torch)")
     except (OSError, RuntimeError) as exc:  # a torchvision build that does not fit the installed torch
         pytest.skip(f"torchvision does not import with this torch: {type(exc).__name__}: {exc}")
     return torchvision
@@ -205,6 +205,74 @@ def test_converted_torchvision_weights_give_torchvisions_outputs(tmp_path, name,
     assert report.ok
     model = models.get_model(name, weights=os.fspath(tmp_path / f"{name}.ember")).eval()
     x = np.random.default_rng(0).standard_normal((2, 3, size, size)).astype(np.float32)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x)).numpy()
+    with ember.no_grad():
+        actual = model(ember.from_numpy(x)).numpy()
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+
+
+def _torch_resnet18(torch):
+    """torchvision's resnet18 written with plain torch.nn (same module names), for when torchvision is absent."""
+    nn = torch.nn
+
+    class BasicBlock(nn.Module):
+        def __init__(self, inplanes, planes, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(planes)
+            self.relu = nn.ReLU(inplace=True)
+            self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(planes)
+            self.downsample = None
+            if stride != 1 or inplanes != planes:
+                self.downsample = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride, bias=False),
+                                                nn.BatchNorm2d(planes))
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return self.relu(out + (x if self.downsample is None else self.downsample(x)))
+
+    class ResNet18(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            self.bn1 = nn.BatchNorm2d(64)
+            self.relu = nn.ReLU(inplace=True)
+            self.maxpool = nn.MaxPool2d(3, 2, 1)
+            widths, inplanes = (64, 128, 256, 512), 64
+            for i, planes in enumerate(widths, 1):
+                stride = 1 if i == 1 else 2
+                setattr(self, f"layer{i}", nn.Sequential(BasicBlock(inplanes, planes, stride),
+                                                         BasicBlock(planes, planes, 1)))
+                inplanes = planes
+            self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+            self.fc = nn.Linear(512, 1000)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    return ResNet18()
+
+
+def test_a_converted_torch_resnet18_gives_torchs_outputs(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    reference = _torch_resnet18(torch).eval()
+    with torch.no_grad():
+        for module in reference.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+                module.weight.uniform_(0.5, 1.5)
+    torch.save({"state_dict": reference.state_dict()}, tmp_path / "resnet18.pth")
+    assert main(["convert", os.fspath(tmp_path / "resnet18.pth"), os.fspath(tmp_path / "resnet18.ember"),
+                 "--arch", "resnet18"]) == 0
+    model = models.resnet18(weights=os.fspath(tmp_path / "resnet18.ember")).eval()
+    x = np.random.default_rng(0).standard_normal((2, 3, 64, 64)).astype(np.float32)
     with torch.no_grad():
         expected = reference(torch.from_numpy(x)).numpy()
     with ember.no_grad():
