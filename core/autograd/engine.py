@@ -1,11 +1,14 @@
 """The backward pass: dependency counting over the graph, then nodes in topological order.
 
 Both walks are iterative (explicit stacks), so graphs of any depth work without recursion.
+When no graph of the backward is being recorded (`create_graph=False`), the engine calls a node's
+array-level `backward_arrays` where it has one: the first-order gradient in backend kernels, with no
+Tensors or nodes made inside the op. Otherwise it calls the differentiable tensor-op `backward`.
 """
 from __future__ import annotations
 
 from .grad_mode import state as _grad_state
-from .node import AccumulateGrad
+from .node import AccumulateGrad, _wrap
 
 
 def _collect(root_nodes) -> dict:
@@ -77,6 +80,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
         _add_to_buffer(buffers, node, nr, g)
     ready = [n for n in root_nodes if deps[n] == 0]
 
+    first_order = not create_graph
     prev = _grad_state.enabled
     _grad_state.enabled = create_graph
     try:
@@ -93,7 +97,10 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
             if grad is None or (needed is not None and node not in needed):
                 in_grads = (None,) * len(edges)
             else:
-                in_grads = node.backward(grad) if node.n_outputs == 1 else node.backward(*grad)
+                fast = node.__class__.backward_arrays if first_order else None
+                in_grads = None if fast is None else _array_backward(node, fast, grad)
+                if in_grads is None:
+                    in_grads = node.backward(grad) if node.n_outputs == 1 else node.backward(*grad)
                 n = len(in_grads)
                 if n != len(edges):
                     raise RuntimeError(f"{node.name()} returned {n} gradients, expected {len(edges)}")
@@ -102,14 +109,19 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
                         stolen.add(id(in_grads[0]))
                 elif n > 2:
                     _mark_shared(in_grads, stolen)
-                if not retain_graph:
-                    node.release()
+                if not retain_graph:  # node.release(), inline
+                    node._saved = node._out = None
+                    node._released = True
             for edge, g in zip(edges, in_grads):
                 if edge is None:
                     continue
                 nxt = edge[0]
                 if g is not None:
-                    _add_to_buffer(buffers, nxt, edge[1], g)
+                    if nxt.n_outputs == 1:  # _add_to_buffer inline
+                        old = buffers.get(nxt)
+                        buffers[nxt] = g if old is None else old + g
+                    else:
+                        _add_to_buffer(buffers, nxt, edge[1], g)
                 left = deps[nxt] - 1
                 deps[nxt] = left
                 if not left:
@@ -117,6 +129,36 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, inpu
     finally:
         _grad_state.enabled = prev
     return results
+
+
+def _array_backward(node, fast, grad):
+    """`fast` (the `backward_arrays` of `node`'s class; an `Op` has one output) on the native array of
+    `grad`, the arrays it returns wrapped as tensors; None when the node declines (then `backward` runs).
+
+    An array returned twice, or the incoming gradient's own array, keeps one tensor, so the engine's
+    ownership bookkeeping (`stolen`) sees the sharing."""
+    gd = grad._data
+    arrays = fast(node, gd)
+    if arrays is None:
+        return None
+    bk, device = node.bk, node.device
+    if len(arrays) == 1:  # the common unary case
+        a = arrays[0]
+        return (None if a is None else grad if a is gd else _wrap(a, bk, device),)
+    made = [(gd, grad)]
+    grads = []
+    for a in arrays:
+        if a is None:
+            grads.append(None)
+            continue
+        for known, t in made:
+            if known is a:
+                break
+        else:
+            t = _wrap(a, bk, device)
+            made.append((a, t))
+        grads.append(t)
+    return grads
 
 
 def _add_to_buffer(buffers: dict, node, nr: int, g) -> None:

@@ -1,5 +1,7 @@
 """Graph nodes. An `Op` is one differentiable operation: `forward` (native arrays out) and
-`backward` (tensor ops, so gradients are differentiable again) stand side by side."""
+`backward` (tensor ops, so gradients are differentiable again) stand side by side, with an optional
+`backward_arrays` (the same first-order gradient on native arrays, which the engine prefers when it
+records no graph of the backward)."""
 from __future__ import annotations
 
 import re
@@ -7,6 +9,8 @@ import threading
 import weakref
 
 from .grad_mode import state as _grad_state
+
+_new = object.__new__  # a node without the `__init__` call (Op defines none): the per-op hot path
 
 
 class Node:
@@ -23,6 +27,9 @@ class Node:
     _out = None
     _released = False
     _pre_hooks = None  # {output_nr: [hook, ...]}: Tensor.register_hook / retain_grad on non-leaves
+    #: the first-order backward of an `Op` on native arrays, `backward_arrays(self, grad_array)`: one array (or
+    #: None) per input, or None to fall back to `backward`; the engine calls it when no graph is being created
+    backward_arrays = None
 
     #: the op name in `grad_fn` reprs when it differs from the class name (PyTorch's: "Mul" for MulScalar)
     op_name: str | None = None
@@ -115,6 +122,11 @@ class Op(Node):
     graph is recorded, so forward can skip saving. And
     `backward(self, grad)`, which returns a tuple with one gradient per input, computed with
     tensor ops. `save_output = True` keeps the output for `saved_output()`.
+
+    An op may also define `backward_arrays(self, grad_array)`: the same first-order gradient computed
+    on native arrays with `self.bk` (one array or None per input, or None to defer to `backward`). The
+    engine calls it instead of `backward` when no graph of the backward is recorded (`create_graph=False`);
+    `backward` stays the one differentiable formula, and the kit checks the two agree for every op.
     """
 
     save_output = False
@@ -123,7 +135,7 @@ class Op(Node):
 
     @classmethod
     def apply(cls, *inputs, **params):
-        node = cls()
+        node = _new(cls)
         src = inputs[0]
         if not isinstance(src, Tensor):
             src = _first_tensor(cls, inputs)

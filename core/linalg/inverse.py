@@ -126,7 +126,7 @@ def _solve_failure(matrix: numpy.ndarray) -> str:
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """The solution X of `A X = B` (or `X A = B` when `left=False`), computed on the host.
 
-    `A` is (*, n, n); `B` is (*, n, k), or (*, n) (a batch of vectors) when its shape is `A`'s without the
+    `A` is `(*, n, n)`; `B` is `(*, n, k)`, or `(*, n)` (a batch of vectors) when its shape is `A`'s without the
     last dim, as in PyTorch; batch dims broadcast. Raises `LinAlgError` when `A` is singular.
     """
     host.check_matrix(A, "linalg.solve")
@@ -233,7 +233,7 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> LstsqResult:
-    """The least-squares solution of `A X = B` for `A` (*, m, n) and `B` (*, m, k), computed on the host.
+    """The least-squares solution of `A X = B` for `A` `(*, m, n)` and `B` `(*, m, k)`, computed on the host.
 
     Returns (solution, residuals, rank, singular_values) as PyTorch on the CPU: the minimum-norm solution
     `pinv(A) @ B` (singular values below `rcond * largest` count as zero); `rank` for the drivers 'gelsy'

@@ -36,6 +36,8 @@ def _operands(a: Tensor, b, op: str):
             if b._dtype is not dt:
                 b = cast(b, dt)
         return a, b
+    if (b.__class__ is float or b.__class__ is int) and a._dtype._kind == 2:
+        return a, b  # the common case: a Python number never changes a floating tensor's dtype
     if b.__class__ not in _PY_SCALARS and getattr(b, "ndim", None) == 0 and hasattr(b, "item"):
         b = b.item()  # a numpy scalar or 0-d array: treated as the Python number it holds (weak)
     try:
@@ -97,6 +99,15 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     return g if g._data.shape == shape else g.sum_to_size(shape)
 
 
+def unbroadcast_array(bk, g, shape: tuple):
+    """`unbroadcast` on a native array: `g` summed down to the shape it was broadcast from."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
+    return bk.reshape(bk.sum(g, axes, True) if axes else g, shape)
+
+
 # ---- casting -------------------------------------------------------------------------------
 class Cast(Op):
     def forward(self, a, dtype):
@@ -131,6 +142,12 @@ class Add(Op):
         sa, sb = self.shapes
         return (unbroadcast(g, sa) if na else None, unbroadcast(g, sb) if nb else None)
 
+    def backward_arrays(self, g):
+        na, nb = self.needs_input_grad
+        sa, sb = self.shapes
+        bk = self.bk
+        return (unbroadcast_array(bk, g, sa) if na else None, unbroadcast_array(bk, g, sb) if nb else None)
+
 
 class Sub(Op):
     keeps_dtype = True
@@ -144,6 +161,12 @@ class Sub(Op):
         na, nb = self.needs_input_grad
         sa, sb = self.shapes
         return (unbroadcast(g, sa) if na else None, unbroadcast(-g, sb) if nb else None)
+
+    def backward_arrays(self, g):
+        na, nb = self.needs_input_grad
+        sa, sb = self.shapes
+        bk = self.bk
+        return (unbroadcast_array(bk, g, sa) if na else None, unbroadcast_array(bk, bk.neg(g), sb) if nb else None)
 
 
 class Mul(Op):
@@ -162,6 +185,14 @@ class Mul(Op):
         sa, sb = self.shapes
         return (unbroadcast(g * b, sa) if na else None, unbroadcast(g * a, sb) if nb else None)
 
+    def backward_arrays(self, g):
+        a, b = self.saved_tensors
+        na, nb = self.needs_input_grad
+        sa, sb = self.shapes
+        bk = self.bk
+        return (unbroadcast_array(bk, bk.mul(g, b._data), sa) if na else None,
+                unbroadcast_array(bk, bk.mul(g, a._data), sb) if nb else None)
+
 
 class Div(Op):
     keeps_dtype = True
@@ -178,6 +209,14 @@ class Div(Op):
         sa, sb = self.shapes
         return (unbroadcast(g / b, sa) if na else None,
                 unbroadcast(-g * a / (b * b), sb) if nb else None)
+
+    def backward_arrays(self, g):
+        a, b = self.saved_tensors
+        na, nb = self.needs_input_grad
+        sa, sb = self.shapes
+        bk, bd = self.bk, b._data
+        return (unbroadcast_array(bk, bk.div(g, bd), sa) if na else None,
+                unbroadcast_array(bk, bk.div(bk.mul(bk.neg(g), a._data), bk.mul(bd, bd)), sb) if nb else None)
 
 
 class Pow(Op):
@@ -242,6 +281,9 @@ class AddScalar(Op):
     def backward(self, g):
         return (g,)
 
+    def backward_arrays(self, g):
+        return (g,)
+
 
 class SubScalar(Op):  # a - s
     op_name = "Sub"
@@ -251,6 +293,9 @@ class SubScalar(Op):  # a - s
         return self.bk.sub(a._data, s)
 
     def backward(self, g):
+        return (g,)
+
+    def backward_arrays(self, g):
         return (g,)
 
 
@@ -276,6 +321,9 @@ class MulScalar(Op):
     def backward(self, g):
         return (g * self.s,)
 
+    def backward_arrays(self, g):
+        return (self.bk.mul(g, self.s),)
+
 
 class DivScalar(Op):  # a / s
     op_name = "Div"
@@ -287,6 +335,9 @@ class DivScalar(Op):  # a / s
 
     def backward(self, g):
         return (g / self.s,)
+
+    def backward_arrays(self, g):
+        return (self.bk.div(g, self.s),)
 
 
 class RDivScalar(Op):  # s / a
@@ -555,6 +606,9 @@ class Neg(Op):
     def backward(self, g):
         return (-g,)
 
+    def backward_arrays(self, g):
+        return (self.bk.neg(g),)
+
 
 class Exp(Op):
     keeps_dtype = True
@@ -566,6 +620,9 @@ class Exp(Op):
 
     def backward(self, g):
         return (g * self.saved_output(),)
+
+    def backward_arrays(self, g):
+        return (self.bk.mul(g, self.saved_output_array()),)
 
 
 class Log(Op):
@@ -661,6 +718,9 @@ class Tanh(Op):
     def backward(self, g):
         return (TanhBackward.apply(g, self.saved_output()),)
 
+    def backward_arrays(self, g):
+        return (self.bk.tanh_backward(g, self.saved_output_array()),)
+
 
 class TanhBackward(Op):
     """g * (1 - out**2) as one node (a backend kernel), differentiable in g and out."""
@@ -688,6 +748,9 @@ class Sigmoid(Op):
     def backward(self, g):
         return (SigmoidBackward.apply(g, self.saved_output()),)
 
+    def backward_arrays(self, g):
+        return (self.bk.sigmoid_backward(g, self.saved_output_array()),)
+
 
 class SigmoidBackward(Op):
     """g * out * (1 - out) as one node (a backend kernel), differentiable in g and out."""
@@ -713,10 +776,10 @@ class Relu(Op):
         return self.bk.maximum(a._data, 0)
 
     def backward(self, g):
-        out = self.saved_output_array()
-        if not _grad_state.enabled:  # first order: one backend kernel, no graph
-            return (_wrap(self.bk.relu_backward(g._data, out), self.bk, self.device, g._dtype),)
-        return (ReluBackward.apply(g, out=out),)
+        return (ReluBackward.apply(g, out=self.saved_output_array()),)
+
+    def backward_arrays(self, g):
+        return (self.bk.relu_backward(g, self.saved_output_array()),)
 
 
 class ReluBackward(Op):

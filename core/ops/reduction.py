@@ -44,6 +44,13 @@ def _grad_to_input(g: Tensor, in_shape: tuple, axes, keepdim: bool) -> Tensor:
     return expand(g, in_shape)
 
 
+def _grad_to_input_array(bk, g, in_shape: tuple, axes, keepdim: bool):
+    """`_grad_to_input` on a native array (a broadcast view)."""
+    if not keepdim:
+        g = bk.reshape(g, _kept_shape(in_shape, axes))
+    return bk.broadcast_to(g, in_shape)
+
+
 class Sum(Op):
     def forward(self, a, axes, keepdim, dtype):
         self.in_shape, self.axes, self.keepdim, self.in_dtype = a._data.shape, axes, keepdim, a._dtype
@@ -51,6 +58,12 @@ class Sum(Op):
 
     def backward(self, g):
         return (_grad_to_input(ew.cast(g, self.in_dtype), self.in_shape, self.axes, self.keepdim),)
+
+    def backward_arrays(self, g):
+        bk = self.bk
+        if bk.dtype_of(g) is not self.in_dtype:
+            g = bk.astype(g, self.in_dtype)
+        return (_grad_to_input_array(bk, g, self.in_shape, self.axes, self.keepdim),)
 
 
 def sum(a: Tensor, dim=None, keepdim: bool = False, *, dtype=None, out: Tensor | None = None) -> Tensor:
@@ -76,6 +89,9 @@ class Mean(Op):
 
     def backward(self, g):
         return (_grad_to_input(g / self.n, self.in_shape, self.axes, self.keepdim),)
+
+    def backward_arrays(self, g):
+        return (_grad_to_input_array(self.bk, self.bk.div(g, self.n), self.in_shape, self.axes, self.keepdim),)
 
 
 def mean(a: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:

@@ -7,6 +7,7 @@ from ..autograd.function import Function
 from ..autograd.node import Op
 from ..autograd.views import index_layout, layout, make_view, reshape_strides
 from ..tensor import Tensor, _dim
+from .elementwise import unbroadcast_array
 from .out import write_out
 
 
@@ -240,10 +241,7 @@ class SumToSize(Op):
 
     def forward(self, a, shape):
         self.in_shape = a._data.shape
-        lead = a.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and self.in_shape[lead + i] != 1)
-        out = self.bk.sum(a._data, axes, True) if axes else a._data
-        return self.bk.reshape(out, shape)
+        return self.bk.reshape(unbroadcast_array(self.bk, a._data, shape), shape)
 
     def backward(self, g):
         return (expand(g, self.in_shape),)

@@ -1,10 +1,8 @@
 """Adagrad, as `torch.optim.Adagrad`."""
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from .. import creation
-from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, advance_step, new_step_state
 
 
@@ -48,21 +46,15 @@ class Adagrad(Optimizer):
                 state["step"] = new_step_state()
                 state["sum"] = creation.full_like(p, group["initial_accumulator_value"])
 
-    @no_grad()
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one optimization step; returns the closure's loss (None without a closure)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr, lr_decay, eps, weight_decay = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
-            for p, grad, state in self._with_grads(group):
-                step = advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                state_sum = state["sum"]
-                state_sum.addcmul_(grad, grad)
-                std = state_sum.sqrt().add_(eps)
-                p.addcdiv_(grad, std, value=-clr)
-        return loss
+    def _update(self, p: Tensor, grad: Tensor, state: dict, group: dict) -> None:
+        lr, lr_decay, eps, weight_decay = group["lr"], group["lr_decay"], group["eps"], group["weight_decay"]
+        step = advance_step(state)
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad.add(p, alpha=weight_decay)
+        clr = lr / (1 + (step - 1) * lr_decay)
+        state_sum = state["sum"]
+        state_sum.addcmul_(grad, grad)
+        std = state_sum.sqrt().add_(eps)
+        p.addcdiv_(grad, std, value=-clr)

@@ -1,11 +1,9 @@
 """Adam, as `torch.optim.Adam` (with AMSGrad, maximize and optional decoupled weight decay)."""
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from .. import creation
-from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, ParamsT, advance_step, new_step_state
+from ..tensor import Tensor
+from .optimizer import Optimizer, ParamsT, advance_step, fused_step, new_step_state
 
 
 def check_adam_args(lr: float, betas: tuple[float, float], eps: float, weight_decay: float) -> None:
@@ -50,25 +48,18 @@ class Adam(Optimizer):
                         maximize=maximize, foreach=foreach, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    @no_grad()
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one optimization step; returns the closure's loss (None without a closure)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps, weight_decay, amsgrad = group["lr"], group["eps"], group["weight_decay"], group["amsgrad"]
-            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p, grad, state in self._with_grads(group):
-                if len(state) == 0:
-                    state["step"] = new_step_state()
-                    state["exp_avg"] = creation.zeros_like(p)
-                    state["exp_avg_sq"] = creation.zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = creation.zeros_like(p)
-                step = advance_step(state)
-                max_sq = state["max_exp_avg_sq"]._data if amsgrad else None
-                p._bk.adam_step(p._data, grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data, max_sq,
-                                step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
-                                decoupled_weight_decay=decoupled, maximize=maximize)
-                p._version[0] += 1
-        return loss
+    def _update(self, p: Tensor, grad: Tensor, state: dict, group: dict) -> None:
+        beta1, beta2 = group["betas"]
+        lr, eps, weight_decay, amsgrad = group["lr"], group["eps"], group["weight_decay"], group["amsgrad"]
+        decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
+        if len(state) == 0:
+            state["step"] = new_step_state()
+            state["exp_avg"] = creation.zeros_like(p)
+            state["exp_avg_sq"] = creation.zeros_like(p)
+            if amsgrad:
+                state["max_exp_avg_sq"] = creation.zeros_like(p)
+        step = advance_step(state)
+        fused_step("adam_step", p, grad, state["exp_avg"], state["exp_avg_sq"],
+                   state["max_exp_avg_sq"] if amsgrad else None,
+                   step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                   decoupled_weight_decay=decoupled, maximize=maximize)

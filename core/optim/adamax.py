@@ -1,10 +1,8 @@
 """Adamax (Adam with the infinity norm), as `torch.optim.Adamax`."""
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from .. import creation
-from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
 from .adam import check_adam_args
 from .optimizer import Optimizer, ParamsT, advance_step, new_step_state
 
@@ -33,26 +31,20 @@ class Adamax(Optimizer):
                         maximize=maximize)
         super().__init__(params, defaults)
 
-    @no_grad()
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one optimization step; returns the closure's loss (None without a closure)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
-            for p, grad, state in self._with_grads(group):
-                if len(state) == 0:
-                    state["step"] = new_step_state()
-                    state["exp_avg"] = creation.zeros_like(p)
-                    state["exp_inf"] = creation.zeros_like(p)
-                step = advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
-                exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_inf.mul_(beta2).maximum_(grad.abs().add_(eps))
-                clr = lr / (1 - beta1 ** step)
-                p.addcdiv_(exp_avg, exp_inf, value=-clr)
-        return loss
+    def _update(self, p: Tensor, grad: Tensor, state: dict, group: dict) -> None:
+        beta1, beta2 = group["betas"]
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        if len(state) == 0:
+            state["step"] = new_step_state()
+            state["exp_avg"] = creation.zeros_like(p)
+            state["exp_inf"] = creation.zeros_like(p)
+        step = advance_step(state)
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad.add(p, alpha=weight_decay)
+        exp_avg, exp_inf = state["exp_avg"], state["exp_inf"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_inf.mul_(beta2).maximum_(grad.abs().add_(eps))
+        clr = lr / (1 - beta1 ** step)
+        p.addcdiv_(exp_avg, exp_inf, value=-clr)

@@ -1,10 +1,8 @@
 """NAdam (Adam with Nesterov momentum), as `torch.optim.NAdam`."""
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from .. import creation
-from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
 from .adam import check_adam_args
 from .optimizer import Optimizer, ParamsT, advance_step, new_step_state, scalar_dtype
 
@@ -40,37 +38,31 @@ class NAdam(Optimizer):
                         decoupled_weight_decay=decoupled_weight_decay, foreach=foreach, maximize=maximize)
         super().__init__(params, defaults)
 
-    @no_grad()
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one optimization step; returns the closure's loss (None without a closure)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            lr, eps, weight_decay, momentum_decay = group["lr"], group["eps"], group["weight_decay"], \
-                group["momentum_decay"]
-            for p, grad, state in self._with_grads(group):
-                if len(state) == 0:
-                    state["step"] = new_step_state()
-                    state["mu_product"] = creation.ones((), dtype=scalar_dtype(), device="cpu")
-                    state["exp_avg"] = creation.zeros_like(p)
-                    state["exp_avg_sq"] = creation.zeros_like(p)
-                step = advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        p.mul_(1 - lr * weight_decay)
-                    else:
-                        grad = grad.add(p, alpha=weight_decay)
-                mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
-                mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
-                mu_product_t = state["mu_product"]
-                mu_product_t *= mu
-                mu_product = mu_product_t.item()
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg.lerp_(grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                denom = exp_avg_sq.div(1 - beta2 ** step).sqrt_().add_(eps)
-                p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
-                p.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))
-        return loss
+    def _update(self, p: Tensor, grad: Tensor, state: dict, group: dict) -> None:
+        beta1, beta2 = group["betas"]
+        lr, eps, weight_decay, momentum_decay = group["lr"], group["eps"], group["weight_decay"], \
+            group["momentum_decay"]
+        if len(state) == 0:
+            state["step"] = new_step_state()
+            state["mu_product"] = creation.ones((), dtype=scalar_dtype(), device="cpu")
+            state["exp_avg"] = creation.zeros_like(p)
+            state["exp_avg_sq"] = creation.zeros_like(p)
+        step = advance_step(state)
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                p.mul_(1 - lr * weight_decay)
+            else:
+                grad = grad.add(p, alpha=weight_decay)
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+        mu_product_t = state["mu_product"]
+        mu_product_t *= mu
+        mu_product = mu_product_t.item()
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        denom = exp_avg_sq.div(1 - beta2 ** step).sqrt_().add_(eps)
+        p.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
+        p.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))

@@ -2,7 +2,8 @@
 
 It holds the parameter groups (dicts of tensors and options, filled from `defaults`) and the
 per-parameter `state`; it saves both as a state dict that names parameters by their index, and
-runs the step hooks. Subclasses implement `step`.
+runs the step hooks. `step` is one loop shared by all optimizers: subclasses implement `_update`, one
+parameter's update (a fused backend kernel through `fused_step`, or in-place tensor ops).
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from itertools import chain
 from typing import Any, Callable, Iterable
 
 from .. import creation, dtypes
-from ..autograd.grad_mode import enable_grad
-from ..tensor import Tensor
+from ..autograd.grad_mode import enable_grad, no_grad
+from ..tensor import Tensor, _wrap
+from ..utils.hooks import add_hook
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -177,17 +179,29 @@ class Optimizer:
                         g.requires_grad_(False)
                     g.zero_()
 
-    def _with_grads(self, group: dict):
-        """(param, grad, state) for each parameter of `group` that has a gradient (its state on its device)."""
-        for p in group["params"]:
-            grad = p._grad
-            if grad is not None:
-                yield p, grad, follow_device(p, self.state[p])
-
+    @no_grad()
     def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one optimization step; `closure` re-evaluates the model and returns the loss."""
+        """Perform one optimization step; returns the closure's loss (None without a closure).
+
+        The loop every optimizer shares: for each parameter with a gradient, `_update` with its state
+        (on the parameter's device) and its group's options."""
+        loss = self._closure_loss(closure)
+        for group in self.param_groups:
+            stateful = self._has_state(group)
+            for p in group["params"]:
+                grad = p._grad
+                if grad is not None:
+                    self._update(p, grad, follow_device(p, self.state[p]) if stateful else None, group)
+        return loss
+
+    def _has_state(self, group: dict) -> bool:
+        """Whether the parameters of `group` keep state (SGD without momentum keeps none)."""
+        return True
+
+    def _update(self, p: Tensor, grad: Tensor, state: dict | None, group: dict) -> None:
+        """Update parameter `p` in place from `grad`, its `state` dict and its `group`'s options."""
         raise NotImplementedError(f"{type(self).__name__} does not implement step(); subclasses of "
-                                  "Optimizer must define it")
+                                  "Optimizer define step() or _update()")
 
     @staticmethod
     def _closure_loss(closure: Callable[[], Any] | None):
@@ -198,14 +212,10 @@ class Optimizer:
 
     def register_step_pre_hook(self, hook: Callable):
         """Call `hook(optimizer, args, kwargs)` before each `step`; it may return new (args, kwargs)."""
-        from ..nn.modules.module_hooks import add_hook
-
         return add_hook(self._optimizer_step_pre_hooks, hook, False)
 
     def register_step_post_hook(self, hook: Callable):
         """Call `hook(optimizer, args, kwargs)` after each `step`."""
-        from ..nn.modules.module_hooks import add_hook
-
         return add_hook(self._optimizer_step_post_hooks, hook, False)
 
     # ---- saving and loading ----------------------------------------------------------------
@@ -253,6 +263,17 @@ class Optimizer:
             new_groups.append(s)
         self.state = state
         self.param_groups = new_groups
+
+
+def fused_step(kernel: str, param: Tensor, grad: Tensor, *state: Tensor | None, **options: Any) -> Tensor | None:
+    """Run the backend's fused optimizer kernel `kernel` ("sgd_step", "adam_step") on the arrays of `param`,
+    `grad` and the `state` tensors (None stays None), with `options` as keyword arguments. The kernel updates
+    `param` (and the state) in place, which counts as an in-place change of `param`. Returns the array the
+    kernel returns, as a tensor on `param`'s device, or None."""
+    bk = param._bk
+    out = getattr(bk, kernel)(param._data, grad._data, *(None if s is None else s._data for s in state), **options)
+    param._version[0] += 1
+    return None if out is None else _wrap(out, bk, param._device)
 
 
 def follow_device(param: Tensor, state: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,8 @@
 """RMSprop, as `torch.optim.RMSprop`."""
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from .. import creation
-from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
 from .optimizer import Optimizer, ParamsT, advance_step, new_step_state
 
 
@@ -44,39 +42,33 @@ class RMSprop(Optimizer):
                         weight_decay=weight_decay, foreach=foreach, maximize=maximize)
         super().__init__(params, defaults)
 
-    @no_grad()
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one optimization step; returns the closure's loss (None without a closure)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
-            weight_decay, centered = group["weight_decay"], group["centered"]
-            for p, grad, state in self._with_grads(group):
-                if len(state) == 0:
-                    state["step"] = new_step_state()
-                    state["square_avg"] = creation.zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = creation.zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = creation.zeros_like(p)
-                advance_step(state)
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad.add(p, alpha=weight_decay)
-                square_avg = state["square_avg"]
-                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-                if centered:
-                    grad_avg = state["grad_avg"]
-                    grad_avg.lerp_(grad, 1 - alpha)
-                    avg = (square_avg - grad_avg * grad_avg).sqrt_()
-                else:
-                    avg = square_avg.sqrt()
-                avg.add_(eps)
-                if momentum > 0:
-                    buf = state["momentum_buffer"]
-                    buf.mul_(momentum).addcdiv_(grad, avg)
-                    p.add_(buf, alpha=-lr)
-                else:
-                    p.addcdiv_(grad, avg, value=-lr)
-        return loss
+    def _update(self, p: Tensor, grad: Tensor, state: dict, group: dict) -> None:
+        lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        weight_decay, centered = group["weight_decay"], group["centered"]
+        if len(state) == 0:
+            state["step"] = new_step_state()
+            state["square_avg"] = creation.zeros_like(p)
+            if momentum > 0:
+                state["momentum_buffer"] = creation.zeros_like(p)
+            if centered:
+                state["grad_avg"] = creation.zeros_like(p)
+        advance_step(state)
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad.add(p, alpha=weight_decay)
+        square_avg = state["square_avg"]
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        if centered:
+            grad_avg = state["grad_avg"]
+            grad_avg.lerp_(grad, 1 - alpha)
+            avg = (square_avg - grad_avg * grad_avg).sqrt_()
+        else:
+            avg = square_avg.sqrt()
+        avg.add_(eps)
+        if momentum > 0:
+            buf = state["momentum_buffer"]
+            buf.mul_(momentum).addcdiv_(grad, avg)
+            p.add_(buf, alpha=-lr)
+        else:
+            p.addcdiv_(grad, avg, value=-lr)

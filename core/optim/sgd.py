@@ -1,11 +1,8 @@
 """Stochastic gradient descent (optionally with momentum and Nesterov momentum), as `torch.optim.SGD`."""
 from __future__ import annotations
 
-from typing import Any, Callable
-
-from ..autograd.grad_mode import no_grad
-from ..tensor import _wrap
-from .optimizer import Optimizer, ParamsT, follow_device
+from ..tensor import Tensor
+from .optimizer import Optimizer, ParamsT, fused_step
 
 
 class SGD(Optimizer):
@@ -41,23 +38,13 @@ class SGD(Optimizer):
                         nesterov=nesterov, maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
 
-    @no_grad()
-    def step(self, closure: Callable[[], Any] | None = None):
-        """Perform one optimization step; returns the closure's loss (None without a closure)."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                state = follow_device(p, self.state[p]) if momentum != 0 else None
-                buf = state.get("momentum_buffer") if state is not None else None
-                new = p._bk.sgd_step(p._data, grad._data, None if buf is None else buf._data, lr=lr,
-                                     momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                     nesterov=nesterov, maximize=maximize)
-                p._version[0] += 1
-                if state is not None and buf is None:
-                    state["momentum_buffer"] = _wrap(new, p._bk, p._device)
-        return loss
+    def _has_state(self, group: dict) -> bool:
+        return group["momentum"] != 0
+
+    def _update(self, p: Tensor, grad: Tensor, state: dict | None, group: dict) -> None:
+        buf = state.get("momentum_buffer") if state is not None else None
+        new = fused_step("sgd_step", p, grad, buf, lr=group["lr"], momentum=group["momentum"],
+                         dampening=group["dampening"], weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+                         maximize=group["maximize"])
+        if state is not None and buf is None:
+            state["momentum_buffer"] = new

@@ -1,7 +1,7 @@
 """Activation functions, as `torch.nn.functional`.
 
-Hot ones are `Op`s with analytic backward (softmax and log_softmax call the backend's fused, stable
-kernels); the rest are compositions of tensor ops, differentiable by construction. `inplace=True`
+Hot ones apply the `Op`s of `ember.ops.activations` (softmax and log_softmax call the backend's fused,
+stable kernels); the rest are compositions of tensor ops, differentiable by construction. `inplace=True`
 writes the result into `input` (PyTorch's in-place rules apply: not on a leaf that requires grad).
 """
 from __future__ import annotations
@@ -11,9 +11,9 @@ import warnings
 
 from ... import dtypes
 from ...arguments import check_tensor
-from ...autograd.grad_mode import state as _grad_state
-from ...autograd.node import Op
+from ...autograd.grad_mode import is_grad_enabled
 from ...ops import elementwise as ew
+from ...ops.activations import Gelu, LeakyRelu, LogSigmoid, LogSoftmax, Softmax
 from ...ops.inplace import alias, assign_, check_inplace
 from ...tensor import Tensor, _dim
 
@@ -22,8 +22,6 @@ __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_",
            "hardsigmoid", "hardswish", "logsigmoid", "prelu", "softsign", "tanhshrink", "hardshrink", "softshrink",
            "threshold", "threshold_", "glu"]
 
-_SQRT1_2 = 1 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1 / math.sqrt(2.0 * math.pi)
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -34,7 +32,7 @@ def _maybe_inplace(input: Tensor, inplace: bool, fn) -> Tensor:
     if not inplace:
         return fn(input)
     check_inplace(input)
-    return assign_(input, fn(input.clone() if input._rg and _grad_state.enabled else alias(input)))
+    return assign_(input, fn(input.clone() if input.requires_grad and is_grad_enabled() else alias(input)))
 
 
 # ---- ReLU family -----------------------------------------------------------------------------
@@ -67,19 +65,6 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(0, x), 6)."""
     check_tensor(input, "relu6")
     return hardtanh(input, 0.0, 6.0, inplace)
-
-
-class LeakyRelu(Op):
-    def forward(self, x, slope):
-        if self.needs_input_grad:
-            self.save_for_backward(x)
-            self.slope = slope
-        bk = self.bk
-        return bk.where(bk.greater(x._data, 0), x._data, bk.mul(x._data, slope))
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        return (ew.where(x > 0, g, g * self.slope),)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -151,22 +136,6 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 
 # ---- smooth activations -----------------------------------------------------------------------
-class Gelu(Op):
-    """x * Phi(x), Phi the standard normal CDF through erf."""
-
-    def forward(self, x):
-        if self.needs_input_grad:
-            self.save_for_backward(x)
-        bk = self.bk
-        return bk.mul(bk.mul(x._data, 0.5), bk.add(bk.erf(bk.mul(x._data, _SQRT1_2)), 1.0))
-
-    def backward(self, g):
-        (x,) = self.saved_tensors
-        cdf = (ew.erf(x * _SQRT1_2) + 1.0) * 0.5
-        pdf = ew.exp(x * x * -0.5) * _INV_SQRT_2PI
-        return (g * (cdf + x * pdf),)
-
-
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (`approximate='none'`, exact through erf) or its tanh approximation
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (`approximate='tanh'`)."""
@@ -208,16 +177,6 @@ def sigmoid(input: Tensor) -> Tensor:
 def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     return ew.tanh(input)
-
-
-class LogSigmoid(Op):
-    def forward(self, x):
-        self.save_for_backward(x)
-        bk, d = self.bk, x._data
-        return bk.sub(bk.minimum(d, 0), bk.log1p(bk.exp(bk.neg(bk.abs(d)))))
-
-    def backward(self, g):
-        return (g * ew.sigmoid(-self.saved_tensors[0]),)
 
 
 def logsigmoid(input: Tensor) -> Tensor:
@@ -276,30 +235,6 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 
 # ---- softmax family ---------------------------------------------------------------------------
-class Softmax(Op):
-    save_output = True
-
-    def forward(self, x, dim):
-        self.dim = dim
-        return self.bk.softmax(x._data, dim)
-
-    def backward(self, g):
-        y = self.saved_output()
-        return (y * (g - (g * y).sum(self.dim, keepdim=True)),)
-
-
-class LogSoftmax(Op):
-    save_output = True
-
-    def forward(self, x, dim):
-        self.dim = dim
-        return self.bk.log_softmax(x._data, dim)
-
-    def backward(self, g):
-        y = self.saved_output()
-        return (g - ew.exp(y) * g.sum(self.dim, keepdim=True),)
-
-
 def _softmax_dim(name: str, ndim: int) -> int:
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
                   f"as an argument.", stacklevel=3)

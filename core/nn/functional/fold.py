@@ -1,42 +1,15 @@
 """Sliding blocks, as `torch.nn.functional`: `unfold` (im2col) and `fold` (col2im).
 
-Both run on the backend's im2col/col2im kernels. They are adjoint linear maps, so the backward
-of each is the other, and gradients of gradients work to any order.
+Argument checks; the ops (`ember.ops.fold`) run on the backend's im2col/col2im kernels.
 """
 from __future__ import annotations
 
 from ...arguments import check_tensor
-from ...autograd.node import Op
+from ...ops.fold import Col2Im, Im2Col
 from ...tensor import Tensor
 from .conv import ntuple
 
 __all__ = ["unfold", "fold"]
-
-
-class Im2Col(Op):
-    """The sliding blocks of x (N, C, H, W) as columns (N, C*kh*kw, L)."""
-
-    def forward(self, x, kernel_size, stride, padding, dilation):
-        self.args = (kernel_size, stride, padding, dilation)
-        self.input_size = x._data.shape[2:]
-        return self.bk.im2col(x._data, kernel_size, stride, padding, dilation)
-
-    def backward(self, g):
-        kernel_size, stride, padding, dilation = self.args
-        return (Col2Im.apply(g, input_size=self.input_size, kernel_size=kernel_size, stride=stride, padding=padding,
-                             dilation=dilation),)
-
-
-class Col2Im(Op):
-    """The sum of columns (N, C*kh*kw, L) back into the blocks of an (N, C, H, W) output of `input_size`."""
-
-    def forward(self, cols, input_size, kernel_size, stride, padding, dilation):
-        self.args = (kernel_size, stride, padding, dilation)
-        return self.bk.col2im(cols._data, input_size, kernel_size, stride, padding, dilation)
-
-    def backward(self, g):
-        kernel_size, stride, padding, dilation = self.args
-        return (Im2Col.apply(g, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation),)
 
 
 def _block_args(op: str, kernel_size, dilation, padding, stride) -> tuple:

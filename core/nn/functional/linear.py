@@ -3,37 +3,10 @@ from __future__ import annotations
 
 from ...arguments import check_tensor, not_tensor
 from ...dtype_info import scalar_type_name
-from ...autograd.grad_mode import state as _grad_state
-from ...autograd.node import Op
-from ...tensor import Tensor, _wrap
+from ...ops.linear import Linear
+from ...tensor import Tensor
 
 __all__ = ["linear", "bilinear"]
-
-
-class Linear(Op):
-    """x @ w.T (+ b) in one node and one backend kernel; the weight gradient is one GEMM, g.T @ x."""
-    keeps_dtype = True
-
-    def forward(self, x, w, bias=None):
-        needs = self.needs_input_grad
-        if needs:
-            self.save_for_backward(x if needs[1] else None, w if needs[0] else None)
-        return self.bk.linear(x._data, w._data, None if bias is None else bias._data)
-
-    def backward(self, g):
-        x, w = self.saved_tensors
-        nx, nw, *nb = self.needs_input_grad
-        if not _grad_state.enabled:  # first order: one backend kernel, no graph
-            bk, device, dtype = self.bk, self.device, g._dtype
-            gx, gw, gb = bk.linear_backward(g._data, x._data if nw else None, w._data if nx else None,
-                                            bool(nb) and nb[0])
-            return ((None if gx is None else _wrap(gx, bk, device, dtype),
-                     None if gw is None else _wrap(gw, bk, device, dtype))
-                    + ((None if gb is None else _wrap(gb, bk, device, dtype),) if nb else ()))
-        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-        grads = (g.matmul(w) if nx else None,
-                 g2.mT.matmul(x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if nw else None)
-        return grads + ((g2.sum(0) if nb[0] else None,) if nb else ())
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -1,109 +1,16 @@
-"""Normalisation, as `torch.nn.functional`: `batch_norm` and `layer_norm` are `Op`s with analytic
-backward (the hot path); `group_norm`, `rms_norm` and `normalize` are compositions of tensor ops."""
+"""Normalisation, as `torch.nn.functional`: `batch_norm` and `layer_norm` check their arguments and apply
+the `Op`s of `ember.ops.normalization`; `group_norm`, `rms_norm` and `normalize` compose tensor ops."""
 from __future__ import annotations
 
 from ... import dtypes
 from ...arguments import check_same_device, check_tensor
-from ...autograd.grad_mode import no_grad, state as _grad_state
-from ...autograd.node import Op
+from ...autograd.grad_mode import no_grad
+from ...ops.normalization import BatchNorm, LayerNorm
 from ...ops.shape import pad as _constant_pad
-from ...tensor import Size, Tensor, _wrap
+from ...tensor import Size, Tensor
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "normalize",
            "local_response_norm"]
-
-
-def _standardize(bk, x, axes: tuple, eps: float):
-    """(x - mean) / sqrt(var + eps) over `axes` (biased variance), with mean, biased var and 1/std kept."""
-    n = 1
-    for a in axes:
-        n *= x.shape[a]
-    mean = bk.div(bk.sum(x, axes, True), n)
-    xc = bk.sub(x, mean)
-    var = bk.div(bk.sum(bk.mul(xc, xc), axes, True), n)
-    invstd = bk.div(1.0, bk.sqrt(bk.add(var, eps)))
-    return bk.mul(xc, invstd), mean, var, invstd
-
-
-def _affine(bk, y, weight, bias, shape):
-    if weight is not None:
-        y = bk.mul(y, bk.reshape(weight._data, shape))
-    if bias is not None:
-        y = bk.add(y, bk.reshape(bias._data, shape))
-    return y
-
-
-def _norm_input_grad(g: Tensor, xhat: Tensor, invstd: Tensor, axes: tuple, n: int) -> Tensor:
-    """d(loss)/dx for xhat = (x - mean(x)) * invstd(x) over `axes`, given g = d(loss)/d(xhat)."""
-    return (g - g.sum(axes, keepdim=True) / n - xhat * ((g * xhat).sum(axes, keepdim=True) / n)) * invstd
-
-
-def _restandardize(x: Tensor, axes: tuple, eps: float) -> tuple[Tensor, Tensor]:
-    """(xhat, invstd) recomputed from `x` with tensor ops, so that a backward built on them is differentiable."""
-    xc = x - x.mean(axes, keepdim=True)
-    invstd = ((xc * xc).mean(axes, keepdim=True) + eps).rsqrt()
-    return xc * invstd, invstd
-
-
-class BatchNorm(Op):
-    """y = (x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1): batch statistics when
-    `training` (then the running statistics, when given, are updated in place), else the running ones."""
-
-    def forward(self, x, weight, bias, running_mean, running_var, training, momentum, eps):
-        bk = self.bk
-        data = x._data
-        c = data.shape[1]
-        shape = (1, c) + (1,) * (data.ndim - 2)
-        axes = (0,) + tuple(range(2, data.ndim))
-        if training:
-            xhat, mean, var, invstd = _standardize(bk, data, axes, eps)
-            if running_mean is not None:
-                n = x.numel() // c
-                _blend_(running_mean, bk.reshape(mean, (c,)), momentum)
-                _blend_(running_var, bk.mul(bk.reshape(var, (c,)), n / (n - 1)), momentum)
-        else:
-            mean = bk.reshape(bk.astype(running_mean._data, x._dtype), shape)
-            invstd = bk.div(1.0, bk.sqrt(bk.add(bk.reshape(bk.astype(running_var._data, x._dtype), shape), eps)))
-            xhat = bk.mul(bk.sub(data, mean), invstd)
-        if self.needs_input_grad:
-            self.save_for_backward(x, weight)
-            self.xhat, self.mean, self.invstd = xhat, mean, invstd
-            self.axes, self.shape, self.training, self.eps = axes, shape, training, eps
-        return _affine(bk, xhat, weight, bias, shape)
-
-    def backward(self, g):
-        x, weight = self.saved_tensors
-        bk, dev = self.bk, self.device
-        axes, shape = self.axes, self.shape
-        invstd = _wrap(self.invstd, bk, dev)
-        if not _grad_state.enabled:
-            xhat = _wrap(self.xhat, bk, dev)
-        elif self.training:  # create_graph: statistics recomputed from x, so this backward is differentiable
-            xhat, invstd = _restandardize(x, axes, self.eps)
-        else:
-            xhat = (x - _wrap(self.mean, bk, dev)) * invstd
-        needs = self.needs_input_grad
-        gx = gw = gb = None
-        if needs[0]:
-            gxhat = g * weight.reshape(shape) if weight is not None else g
-            if self.training:
-                gx = _norm_input_grad(gxhat, xhat, invstd, axes, x.numel() // x.shape[1])
-            else:
-                gx = gxhat * invstd
-        if needs[1]:
-            gw = (g * xhat).sum(axes)
-        if needs[2]:
-            gb = g.sum(axes)
-        return gx, gw, gb, None, None
-
-
-def _blend_(running: Tensor, batch, momentum: float) -> None:
-    """running = (1 - momentum) * running + momentum * batch, in place (a buffer: no graph)."""
-    bk = running._bk
-    data = running._data
-    bk.mul(data, 1.0 - momentum, out=data)
-    bk.add(data, bk.astype(bk.mul(batch, momentum), running._dtype), out=data)
-    running._version[0] += 1
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
@@ -159,42 +66,6 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             running_mean.copy_(rm.reshape(n, c).mean(0))
             running_var.copy_(rv.reshape(n, c).mean(0))
     return out.reshape(input.shape)
-
-
-class LayerNorm(Op):
-    """y = (x - mean) / sqrt(var + eps) * weight + bias over the last `n` dims."""
-
-    def forward(self, x, weight, bias, n, eps):
-        bk = self.bk
-        data = x._data
-        axes = tuple(range(data.ndim - n, data.ndim))
-        xhat, _, _, invstd = _standardize(bk, data, axes, eps)
-        if self.needs_input_grad:
-            self.save_for_backward(x, weight)
-            self.xhat, self.invstd, self.axes, self.eps = xhat, invstd, axes, eps
-        shape = data.shape[data.ndim - n:]
-        return _affine(bk, xhat, weight, bias, shape)
-
-    def backward(self, g):
-        x, weight = self.saved_tensors
-        axes = self.axes
-        if _grad_state.enabled:  # create_graph: a backward differentiable in x
-            xhat, invstd = _restandardize(x, axes, self.eps)
-        else:
-            xhat, invstd = _wrap(self.xhat, self.bk, self.device), _wrap(self.invstd, self.bk, self.device)
-        needs = self.needs_input_grad
-        lead = tuple(range(x.ndim - len(axes)))
-        gx = gw = gb = None
-        if needs[0]:
-            n = 1
-            for a in axes:
-                n *= x.shape[a]
-            gx = _norm_input_grad(g * weight if weight is not None else g, xhat, invstd, axes, n)
-        if needs[1]:
-            gw = (g * xhat).sum(lead) if lead else g * xhat
-        if needs[2]:
-            gb = g.sum(lead) if lead else g
-        return gx, gw, gb
 
 
 def _normalized_shape(normalized_shape) -> tuple:

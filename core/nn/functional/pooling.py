@@ -1,98 +1,17 @@
 """Pooling, as `torch.nn.functional`: max, average and adaptive pooling in 1-D and 2-D.
 
-Max and average pooling run on the backend's 2-D pooling kernels (1-D calls add a unit height).
-Each op's backward is an op whose own backward is the forward again (average pooling and its
-gradient are adjoint linear maps; max pooling's gradient scatters to the maxima, and its
-gradient gathers from them), so gradients of gradients work.
+Argument checks and output sizes; max and average pooling run on the `Op`s of `ember.ops.pooling`
+(the backend's 2-D pooling kernels; 1-D calls add a unit height).
 """
 from __future__ import annotations
 
 from ... import creation, dtypes
-from ...autograd.node import Op
-from ...tensor import Tensor, _wrap
+from ...ops import pooling as _ops
+from ...tensor import Tensor
 from .conv import ntuple
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool1d", "adaptive_max_pool2d"]
-
-
-class MaxPool2DWithIndices(Op):
-    """Max pooling of (N, C, H, W); `values` and `argmax` come from the backend's max_pool2d kernel."""
-
-    def forward(self, x, values, argmax, kernel_size, stride, padding, dilation):
-        if self.needs_input_grad:
-            self.argmax, self.input_size = argmax, x._data.shape[2:]
-            self.args = (kernel_size, stride, padding, dilation)
-        return values
-
-    def backward(self, g):
-        kernel_size, stride, padding, dilation = self.args
-        return (MaxPool2DWithIndicesBackward.apply(g, argmax=self.argmax, input_size=self.input_size,
-                                                   kernel_size=kernel_size, stride=stride, padding=padding,
-                                                   dilation=dilation),)
-
-
-class MaxPool2DWithIndicesBackward(Op):
-    """The gradient of max pooling: each output gradient added at its window's maximum."""
-
-    def forward(self, g, argmax, input_size, kernel_size, stride, padding, dilation):
-        if self.needs_input_grad:
-            self.argmax, self.args = argmax, (g._data.shape[2:], input_size, kernel_size, stride, padding, dilation)
-        return self.bk.max_pool2d_backward(g._data, argmax, input_size, kernel_size, stride, padding, dilation)
-
-    def backward(self, gg):
-        index = _flat_indices(_wrap(self.argmax, self.bk, self.device), *self.args)
-        n, c, ho, wo = index.shape
-        return (gg.reshape(n, c, -1).gather(2, index.reshape(n, c, ho * wo)).reshape(n, c, ho, wo),)
-
-
-def _flat_indices(argmax: Tensor, output_size, input_size, kernel_size, stride, padding, dilation) -> Tensor:
-    """PyTorch's max-pooling indices (flat positions in each H*W input plane) from window offsets."""
-    kw, width = kernel_size[1], input_size[1]
-    offset = argmax.to(dtypes.int64)
-    rows = creation.arange(output_size[0], dtype=dtypes.int64, device=argmax.device).reshape(-1, 1)
-    cols = creation.arange(output_size[1], dtype=dtypes.int64, device=argmax.device)
-    row = rows * stride[0] - padding[0] + (offset // kw) * dilation[0]
-    col = cols * stride[1] - padding[1] + (offset % kw) * dilation[1]
-    return row * width + col
-
-
-class AvgPool2D(Op):
-    """Average pooling of (N, C, H, W) with PyTorch's divisor."""
-
-    def forward(self, x, kernel_size, stride, padding, output_size, count_include_pad, divisor_override):
-        if self.needs_input_grad:
-            self.input_size = x._data.shape[2:]
-            self.args = (kernel_size, stride, padding, count_include_pad, divisor_override)
-        return self.bk.avg_pool2d(x._data, kernel_size, stride, padding, output_size, count_include_pad,
-                                  divisor_override)
-
-    def backward(self, g):
-        kernel_size, stride, padding, count_include_pad, divisor_override = self.args
-        return (AvgPool2DBackward.apply(g, input_size=self.input_size, kernel_size=kernel_size, stride=stride,
-                                        padding=padding, count_include_pad=count_include_pad,
-                                        divisor_override=divisor_override),)
-
-
-class AvgPool2DBackward(Op):
-    """The gradient of average pooling (its adjoint): each output gradient spread over its window."""
-
-    def forward(self, g, input_size, kernel_size, stride, padding, count_include_pad, divisor_override):
-        if self.needs_input_grad:
-            self.output_size = g._data.shape[2:]
-            self.args = (kernel_size, stride, padding, count_include_pad, divisor_override)
-        return self.bk.avg_pool2d_backward(g._data, input_size, kernel_size, stride, padding, count_include_pad,
-                                           divisor_override)
-
-    def backward(self, gg):
-        kernel_size, stride, padding, count_include_pad, divisor_override = self.args
-        return (_avg_pool2d(gg, kernel_size, stride, padding, self.output_size, count_include_pad, divisor_override),)
-
-
-def _avg_pool2d(x: Tensor, kernel_size, stride, padding, output_size, count_include_pad: bool,
-                divisor_override) -> Tensor:
-    return AvgPool2D.apply(x, kernel_size=kernel_size, stride=stride, padding=padding, output_size=output_size,
-                           count_include_pad=count_include_pad, divisor_override=divisor_override)
 
 
 def _pool_output_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
@@ -149,12 +68,10 @@ def _max_pool(op: str, dims: int, input: Tensor, kernel_size, stride, padding, d
               return_indices: bool):
     x, unbatched, kernel, stride, padding, dilation, out = _pool_args(op, dims, input, kernel_size, stride, padding,
                                                                       dilation, ceil_mode)
-    values, argmax = x._bk.max_pool2d(x._data, kernel, stride, padding, dilation, out)
-    result = _restore(MaxPool2DWithIndices.apply(x, values=values, argmax=argmax, kernel_size=kernel, stride=stride,
-                                                 padding=padding, dilation=dilation), dims, unbatched)
+    values, index = _ops.max_pool2d(x, kernel, stride, padding, dilation, out, return_indices)
+    result = _restore(values, dims, unbatched)
     if not return_indices:
         return result
-    index = _flat_indices(_wrap(argmax, x._bk, x._device), out, x.shape[2:], kernel, stride, padding, dilation)
     return result, _restore(index, dims, unbatched)
 
 
@@ -188,7 +105,7 @@ def _avg_pool(op: str, dims: int, input: Tensor, kernel_size, stride, padding, c
         raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError(f"{op}: divisor must be not zero")
-    result = _avg_pool2d(x, kernel, stride, padding, out, bool(count_include_pad), divisor_override)
+    result = _ops.avg_pool2d(x, kernel, stride, padding, out, bool(count_include_pad), divisor_override)
     return _restore(result, dims, unbatched)
 
 
@@ -255,7 +172,7 @@ def _adaptive_avg(op: str, dims: int, input: Tensor, output_size) -> Tensor:
     h, w = x.shape[2:]
     if h % ho == 0 and w % wo == 0:
         kernel = (h // ho, w // wo)
-        result = _avg_pool2d(x, kernel, kernel, (0, 0), (ho, wo), True, None)
+        result = _ops.avg_pool2d(x, kernel, kernel, (0, 0), (ho, wo), True, None)
     else:  # windows of varying size: the mean is separable, rows then columns
         rows = x if ho == h else _mean_matrix(h, ho, x) @ x
         result = rows if wo == w else rows @ _mean_matrix(w, wo, x).mT
@@ -287,11 +204,7 @@ def _adaptive_max(op: str, dims: int, input: Tensor, output_size, return_indices
     h, w = x.shape[2:]
     if h % ho == 0 and w % wo == 0:
         kernel = (h // ho, w // wo)
-        values, argmax = x._bk.max_pool2d(x._data, kernel, kernel, (0, 0), (1, 1), (ho, wo))
-        result = MaxPool2DWithIndices.apply(x, values=values, argmax=argmax, kernel_size=kernel, stride=kernel,
-                                            padding=(0, 0), dilation=(1, 1))
-        index = _flat_indices(_wrap(argmax, x._bk, x._device), (ho, wo), (h, w), kernel, kernel, (0, 0), (1, 1)) \
-            if return_indices else None
+        result, index = _ops.max_pool2d(x, kernel, kernel, (0, 0), (1, 1), (ho, wo), return_indices)
     else:  # windows of varying size: gather each (padded to the largest) and take the max
         rows, kh = _window_index(h, ho, x.device)
         cols, kw = _window_index(w, wo, x.device)

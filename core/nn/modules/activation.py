@@ -248,7 +248,7 @@ class LogSigmoid(_Plain):
 
 
 class Softsign(_Plain):
-    """x / (1 + |x|)."""
+    """`x / (1 + |x|)`."""
 
     fn = F.softsign
 
@@ -260,7 +260,7 @@ class Tanhshrink(_Plain):
 
 
 class Hardshrink(Module):
-    """x where |x| > lambd (default 0.5), else 0."""
+    """x where `|x| > lambd` (default 0.5), else 0."""
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
@@ -310,6 +310,7 @@ class PReLU(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Every slope set to `init`."""
         init.constant_(self.weight, self.init)
 
     def forward(self, input: Tensor) -> Tensor:

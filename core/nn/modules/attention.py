@@ -27,8 +27,8 @@ class MultiheadAttention(Module):
             (E, vdim); otherwise one packed in_proj_weight (3E, E).
         batch_first: if True, inputs and outputs are (N, L, E) instead of (L, N, E). Default: False.
 
-    Parameters: in_proj_weight (xavier_uniform_) or q/k/v_proj_weight, in_proj_bias (3E,) zeros,
-    out_proj (a Linear(E, E), bias zeros), bias_k and bias_v (xavier_normal_).
+    Parameters: in_proj_weight (`xavier_uniform_`) or q/k/v_proj_weight, in_proj_bias (3E,) zeros,
+    out_proj (a Linear(E, E), bias zeros), bias_k and bias_v (`xavier_normal_`).
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
@@ -93,7 +93,7 @@ class MultiheadAttention(Module):
         """Attend from `query` to `key`/`value`.
 
         Shapes: query (L, N, E) ((N, L, E) with batch_first, (L, E) unbatched), key (S, N, kdim), value
-        (S, N, vdim); key_padding_mask (N, S) or (S,); attn_mask (L, S) or (N*num_heads, L, S). In both
+        (S, N, vdim); key_padding_mask (N, S) or (S,); attn_mask (L, S) or `(N*num_heads, L, S)`. In both
         masks a bool True means NOT allowed to attend (the opposite of scaled_dot_product_attention's bool
         mask); float masks are added to the attention scores. `is_causal` is a hint that attn_mask is the
         causal mask (attn_mask is still required).

@@ -66,7 +66,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """weight from kaiming_uniform_(a=sqrt(5)), bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as PyTorch."""
+        """weight from `kaiming_uniform_(a=sqrt(5))`, bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as PyTorch."""
         init._layer_default_(self.weight, self.bias)
 
     def extra_repr(self) -> str:

@@ -9,7 +9,7 @@ __all__ = ["Fold", "Unfold"]
 
 
 class Fold(Module):
-    """Sums sliding local blocks (N, C*kh*kw, L) into an (N, C, *output_size) tensor."""
+    """Sums sliding local blocks `(N, C*kh*kw, L)` into an `(N, C, *output_size)` tensor."""
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1) -> None:
         super().__init__()
@@ -28,7 +28,7 @@ class Fold(Module):
 
 
 class Unfold(Module):
-    """Extracts sliding local blocks of (N, C, H, W) into (N, C*kh*kw, L)."""
+    """Extracts sliding local blocks of (N, C, H, W) into `(N, C*kh*kw, L)`."""
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:
         super().__init__()

@@ -31,9 +31,9 @@ class Linear(Module):
         out_features: size of each output sample.
         bias: if False, no additive bias. Default: True.
 
-    Shape: input (*, in_features), output (*, out_features).
+    Shape: input `(*, in_features)`, output `(*, out_features)`.
     weight (out_features, in_features) and bias (out_features,) are initialised from
-    U(-1/sqrt(in_features), 1/sqrt(in_features)) (weight through kaiming_uniform_ with a=sqrt(5)).
+    U(-1/sqrt(in_features), 1/sqrt(in_features)) (weight through `kaiming_uniform_` with `a=sqrt(5)`).
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
@@ -48,6 +48,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-initialise weight and bias as at construction (PyTorch's default)."""
         init._layer_default_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -65,7 +66,7 @@ class Bilinear(Module):
         out_features: size of each output sample.
         bias: if False, no additive bias. Default: True.
 
-    Shape: inputs (*, in1_features) and (*, in2_features), output (*, out_features). weight
+    Shape: inputs `(*, in1_features)` and `(*, in2_features)`, output `(*, out_features)`. weight
     (out_features, in1_features, in2_features) and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features)).
     """
 
@@ -83,6 +84,7 @@ class Bilinear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """weight and bias from U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
         bound = 1 / math.sqrt(self.weight.shape[1])
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:

@@ -33,21 +33,21 @@ class _WeightedLoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error |input - target| (reduced by `reduction`). Shapes: input (*), target (*)."""
+    """Mean absolute error `|input - target|` (reduced by `reduction`). Shapes: input `(*)`, target `(*)`."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class MSELoss(_Loss):
-    """Mean squared error (input - target)^2 (reduced by `reduction`). Shapes: input (*), target (*)."""
+    """Mean squared error `(input - target)^2` (reduced by `reduction`). Shapes: input `(*)`, target `(*)`."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    """0.5 * z^2 / beta for z = |input - target| < beta, else z - 0.5 * beta. Shapes: input (*), target (*)."""
+    """`0.5 * z^2 / beta` for `z = |input - target| < beta`, else `z - 0.5 * beta`. Shapes: input `(*)`, target `(*)`."""
 
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
                  beta: float = 1.0) -> None:
@@ -59,7 +59,7 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """0.5 * z^2 for z = |input - target| < delta, else delta * (z - 0.5 * delta). Shapes: input (*), target (*)."""
+    """`0.5 * z^2` for `z = |input - target| < delta`, else `delta * (z - 0.5 * delta)`. Shapes: input `(*)`, target `(*)`."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
@@ -99,7 +99,7 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross entropy of probabilities `input` (*) and `target` (*), logs clamped at -100;
+    """Binary cross entropy of probabilities `input` `(*)` and `target` `(*)`, logs clamped at -100;
     `weight` broadcasts to the input."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -107,7 +107,7 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Sigmoid + binary cross entropy of logits `input` (*) and `target` (*), stable for any logit;
+    """Sigmoid + binary cross entropy of logits `input` `(*)` and `target` `(*)`, stable for any logit;
     `weight` broadcasts to the input, `pos_weight` (one per class, along the last dim) weighs positives."""
 
     weight: Tensor | None

@@ -13,7 +13,8 @@ from ...autograd.grad_mode import no_grad
 from ...ops.shape import to_args
 from ...tensor import Size, Tensor
 from ..parameter import Buffer, Parameter
-from .module_hooks import BackwardHook, RemovableHandle, add_hook
+from ...utils.hooks import RemovableHandle, add_hook
+from .module_hooks import BackwardHook
 
 __all__ = ["Module"]
 

@@ -1,43 +1,9 @@
-"""Module hooks: removable handles, and the graph nodes behind `register_full_backward_hook`."""
+"""Module hooks: the graph nodes behind `register_full_backward_hook` (handles are `ember.utils.hooks`)."""
 from __future__ import annotations
-
-import itertools
-from collections import OrderedDict
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import state as _grad_state
 from ...tensor import Tensor
-
-_ids = itertools.count()
-
-
-class RemovableHandle:
-    """Returned by every `register_*_hook`: `handle.remove()` unregisters the hook (also as a context manager)."""
-
-    def __init__(self, hooks_dict: dict, *, extra_dict=None) -> None:
-        self.id = next(_ids)
-        self._dicts = (hooks_dict,) + tuple(d for d in (extra_dict if isinstance(extra_dict, (list, tuple))
-                                                        else (extra_dict,)) if d is not None)
-
-    def remove(self) -> None:
-        for d in self._dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-def add_hook(hooks: OrderedDict, hook, prepend: bool, extra=None) -> RemovableHandle:
-    """Store `hook` in the ordered dict `hooks` (first when `prepend`); `extra` dicts also get its id."""
-    handle = RemovableHandle(hooks, extra_dict=extra)
-    hooks[handle.id] = hook
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
-
 
 class _Identity(Function):
     """Passes tensors through; its backward hands the gradients to `on_grads`, which may replace them."""

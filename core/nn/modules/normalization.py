@@ -25,7 +25,7 @@ def _reset_affine(module: Module) -> None:
 
 
 class _BatchNorm(Module):
-    """Batch normalisation over dim 1 (the channels) of input (N, C, *).
+    """Batch normalisation over dim 1 (the channels) of input `(N, C, *)`.
 
     Args:
         num_features: C.
@@ -73,6 +73,7 @@ class _BatchNorm(Module):
             self.num_batches_tracked.zero_()
 
     def reset_parameters(self) -> None:
+        """Reset the running statistics; weight = 1, bias = 0."""
         self.reset_running_stats()
         _reset_affine(self)
 
@@ -129,7 +130,7 @@ class BatchNorm3d(_BatchNorm):
 
 class _InstanceNorm(_BatchNorm):
     """Instance normalisation: each channel of each sample normalised over its spatial dims. Arguments as
-    `_BatchNorm`, but `affine` and `track_running_stats` default to False; unbatched input (C, *) works."""
+    `_BatchNorm`, but `affine` and `track_running_stats` default to False; unbatched input `(C, *)` works."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
                  track_running_stats: bool = False, device=None, dtype=None, *, bias: bool = True) -> None:
@@ -199,6 +200,7 @@ class LayerNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """weight = 1, bias = 0 (where present)."""
         if self.elementwise_affine:
             init.ones_(self.weight)
             if self.bias is not None:
@@ -213,7 +215,7 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
-    """Group normalisation: the C channels of input (N, C, *) in `num_groups` groups, each normalised over
+    """Group normalisation: the C channels of input `(N, C, *)` in `num_groups` groups, each normalised over
     its channels and spatial dims, then a per-channel affine map (weight init 1, bias init 0)."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True, device=None,
@@ -232,6 +234,7 @@ class GroupNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """weight = 1, bias = 0 (where present)."""
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -259,6 +262,7 @@ class RMSNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """weight = 1 (where present)."""
         if self.elementwise_affine:
             init.ones_(self.weight)
 

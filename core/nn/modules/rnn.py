@@ -288,10 +288,10 @@ class RNN(RNNBase):
         dropout: dropout probability on the outputs of every layer but the last, in training. Default: 0.
         bidirectional: if True, a second pass runs over the reversed sequence. Default: False.
 
-    Inputs: input (L, H_in), (L, N, H_in) or (N, L, H_in) with batch_first; h_0 (D*num_layers, N, H_out)
-    or (D*num_layers, H_out) unbatched, default zeros (D = 2 if bidirectional else 1).
-    Outputs: output (L, N, D*H_out) with the last layer's h_t for every t; h_n (D*num_layers, N, H_out).
-    Parameters: weight_ih_l{k} (hidden_size, input_size or D*hidden_size), weight_hh_l{k}
+    Inputs: input (L, H_in), (L, N, H_in) or (N, L, H_in) with batch_first; h_0 `(D*num_layers, N, H_out)`
+    or `(D*num_layers, H_out)` unbatched, default zeros (D = 2 if bidirectional else 1).
+    Outputs: output `(L, N, D*H_out)` with the last layer's h_t for every t; h_n `(D*num_layers, N, H_out)`.
+    Parameters: weight_ih_l{k} `(hidden_size, input_size or D*hidden_size)`, weight_hh_l{k}
     (hidden_size, hidden_size), bias_ih_l{k}, bias_hh_l{k} (hidden_size,); `_reverse` for the backward
     direction. All from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
     """
@@ -321,10 +321,10 @@ class LSTM(RNNBase):
     (H_out = proj_size) by weight_hr_l{k} (proj_size, hidden_size). Default: 0.
 
     Inputs: input (L, N, H_in) (or (N, L, H_in) with batch_first, or unbatched (L, H_in)) and optional
-    (h_0, c_0) of shapes (D*num_layers, N, H_out) and (D*num_layers, N, hidden_size), default zeros.
-    Outputs: (output (L, N, D*H_out), (h_n, c_n)).
-    Parameters: weight_ih_l{k} (4*hidden_size, ·) = W_ii|W_if|W_ig|W_io, weight_hh_l{k}
-    (4*hidden_size, H_out), bias_ih_l{k}, bias_hh_l{k} (4*hidden_size,), from U(-1/sqrt(hidden_size), ...).
+    (h_0, c_0) of shapes `(D*num_layers, N, H_out)` and `(D*num_layers, N, hidden_size)`, default zeros.
+    Outputs: (output `(L, N, D*H_out)`, (h_n, c_n)).
+    Parameters: weight_ih_l{k} `(4*hidden_size, ·)` = W_ii|W_if|W_ig|W_io, weight_hh_l{k}
+    `(4*hidden_size, H_out)`, bias_ih_l{k}, bias_hh_l{k} `(4*hidden_size,)`, from U(-1/sqrt(hidden_size), ...).
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -346,9 +346,9 @@ class GRU(RNNBase):
         r = σ(W_ir x + b_ir + W_hr h + b_hr)    z = σ(W_iz x + b_iz + W_hz h + b_hz)
         n = tanh(W_in x + b_in + r * (W_hn h + b_hn))    h' = (1 - z) * n + z * h
 
-    Args, inputs and outputs: as `RNN` (no `nonlinearity`). Parameters: weight_ih_l{k} (3*hidden_size, ·)
-    = W_ir|W_iz|W_in, weight_hh_l{k} (3*hidden_size, hidden_size), bias_ih_l{k}, bias_hh_l{k}
-    (3*hidden_size,), from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+    Args, inputs and outputs: as `RNN` (no `nonlinearity`). Parameters: weight_ih_l{k} `(3*hidden_size, ·)`
+    = W_ir|W_iz|W_in, weight_hh_l{k} `(3*hidden_size, hidden_size)`, bias_ih_l{k}, bias_hh_l{k}
+    `(3*hidden_size,)`, from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
@@ -364,8 +364,8 @@ class GRU(RNNBase):
 
 # ---- cells ----------------------------------------------------------------------------------------
 class RNNCellBase(Module):
-    """Parameters and checks shared by the one-step cells: weight_ih (chunks*hidden_size, input_size),
-    weight_hh (chunks*hidden_size, hidden_size), bias_ih and bias_hh (chunks*hidden_size,)."""
+    """Parameters and checks shared by the one-step cells: weight_ih `(chunks*hidden_size, input_size)`,
+    weight_hh `(chunks*hidden_size, hidden_size)`, bias_ih and bias_hh `(chunks*hidden_size,)`."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device=None,
                  dtype=None) -> None:

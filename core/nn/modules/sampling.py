@@ -48,7 +48,7 @@ class UpsamplingBilinear2d(Upsample):
 
 
 class PixelShuffle(Module):
-    """Rearranges (*, C*r^2, H, W) into (*, C, H*r, W*r), r = `upscale_factor`."""
+    """Rearranges `(*, C*r^2, H, W)` into `(*, C, H*r, W*r)`, r = `upscale_factor`."""
 
     def __init__(self, upscale_factor: int) -> None:
         super().__init__()
@@ -62,7 +62,7 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
-    """Rearranges (*, C, H*r, W*r) into (*, C*r^2, H, W), r = `downscale_factor`."""
+    """Rearranges `(*, C, H*r, W*r)` into `(*, C*r^2, H, W)`, r = `downscale_factor`."""
 
     def __init__(self, downscale_factor: int) -> None:
         super().__init__()

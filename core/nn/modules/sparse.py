@@ -24,7 +24,7 @@ class Embedding(Module):
         scale_grad_by_freq: scale gradients by the inverse frequency of the words in the mini-batch.
         sparse: accepted for compatibility; gradients are always dense in ember (no sparse tensors).
 
-    Shape: input (*) integer, output (*, embedding_dim). weight is initialised from N(0, 1).
+    Shape: input `(*)` integer, output `(*, embedding_dim)`. weight is initialised from N(0, 1).
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
@@ -56,6 +56,7 @@ class Embedding(Module):
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
+        """weight from N(0, 1), the `padding_idx` row zero."""
         init.normal_(self.weight)
         self._fill_padding_idx_with_zero()
 
@@ -133,6 +134,7 @@ class EmbeddingBag(Module):
         self.include_last_offset = include_last_offset
 
     def reset_parameters(self) -> None:
+        """weight from N(0, 1), the `padding_idx` row zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             with no_grad():

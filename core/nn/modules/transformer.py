@@ -89,7 +89,7 @@ class TransformerEncoderLayer(Module):
     def forward(self, src: Tensor, src_mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
                 is_causal: bool = False) -> Tensor:
         """Shapes: src (S, N, E) ((N, S, E) with batch_first, (S, E) unbatched); src_mask (S, S) or
-        (N*nhead, S, S); src_key_padding_mask (N, S). Bool masks: True = not allowed to attend. `is_causal`
+        `(N*nhead, S, S)`; src_key_padding_mask (N, S). Bool masks: True = not allowed to attend. `is_causal`
         hints that src_mask is the causal mask. Returns a tensor shaped like src."""
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask",
                                                src.dtype)
@@ -249,7 +249,7 @@ class Transformer(Module):
             `TransformerEncoderLayer` (defaults 2048, 0.1, relu, 1e-5, False, False, True).
         custom_encoder, custom_decoder: used instead of the default stacks. Default: None.
 
-    Every parameter with more than one dimension is re-initialised with xavier_uniform_.
+    Every parameter with more than one dimension is re-initialised with `xavier_uniform_`.
     """
 
     def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6,

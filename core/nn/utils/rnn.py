@@ -90,7 +90,7 @@ def _lengths_list(lengths, fn: str) -> list[int]:
 
 def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
                          enforce_sorted: bool = True) -> PackedSequence:
-    """Pack a padded batch (T, B, *) (or (B, T, *) with batch_first) of sequences of the given `lengths`."""
+    """Pack a padded batch `(T, B, *)` (or `(B, T, *)` with batch_first) of sequences of the given `lengths`."""
     check_tensor(input, "pack_padded_sequence")
     lens = _lengths_list(lengths, "pack_padded_sequence")
     bdim = 0 if batch_first else 1
@@ -126,7 +126,7 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
                         total_length: int | None = None) -> tuple[Tensor, Tensor]:
-    """Undo `pack_padded_sequence`: (padded (T, B, *) or (B, T, *), lengths as an int64 CPU tensor)."""
+    """Undo `pack_padded_sequence`: (padded `(T, B, *)` or `(B, T, *)`, lengths as an int64 CPU tensor)."""
     data, sizes = sequence.data, [int(b) for b in sequence.batch_sizes.tolist()]
     steps, batch = len(sizes), (sizes[0] if sizes else 0)
     if total_length is not None:
@@ -157,7 +157,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
 
 def pad_sequence(sequences: Sequence[Tensor] | Tensor, batch_first: bool = False, padding_value: float = 0.0,
                  padding_side: str = "right") -> Tensor:
-    """Stack sequences (L_i, *) into (max L, B, *) (or (B, max L, *)), padded with `padding_value` on
+    """Stack sequences `(L_i, *)` into `(max L, B, *)` (or `(B, max L, *)`), padded with `padding_value` on
     `padding_side` ("right" or "left")."""
     if padding_side not in ("left", "right"):
         raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
@@ -180,19 +180,19 @@ def pad_sequence(sequences: Sequence[Tensor] | Tensor, batch_first: bool = False
 
 
 def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> PackedSequence:
-    """Pack a list of sequences (L_i, *) (sorted by decreasing length unless enforce_sorted=False)."""
+    """Pack a list of sequences `(L_i, *)` (sorted by decreasing length unless enforce_sorted=False)."""
     lengths = [s.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
 def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
-    """The list of sequences (L_i, *) held by a PackedSequence, in their original order."""
+    """The list of sequences `(L_i, *)` held by a PackedSequence, in their original order."""
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return [padded[i, :n] for i, n in enumerate(lengths.tolist())]
 
 
 def unpad_sequence(padded_sequences: Tensor, lengths: Tensor, batch_first: bool = False) -> list[Tensor]:
-    """The list of sequences (L_i, *) held in a padded batch (T, B, *) (or (B, T, *)) of the given lengths."""
+    """The list of sequences `(L_i, *)` held in a padded batch `(T, B, *)` (or `(B, T, *)`) of the given lengths."""
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
     return [padded_sequences[i, :n] for i, n in enumerate(_lengths_list(lengths, "unpad_sequence"))]
