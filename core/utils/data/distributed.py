@@ -21,9 +21,10 @@ class DistributedSampler(Sampler[int]):
 
     Args:
         dataset: dataset used for sampling.
-        num_replicas (int): number of processes taking part. ember has no process group to read
-            it from, so it must be given.
-        rank (int): rank of the current process within ``num_replicas``; must be given.
+        num_replicas (int): number of processes taking part; by default the world size of the
+            process group (``ember.distributed``).
+        rank (int): rank of the current process within ``num_replicas``; by default its rank in the
+            process group.
         shuffle (bool): if ``True`` (default), shuffle the indices with ``seed + epoch``.
         seed (int): random seed used to shuffle; identical across all replicas. Default ``0``.
         drop_last (bool): if ``True``, drop the tail of the data to make it evenly divisible
@@ -43,10 +44,15 @@ class DistributedSampler(Sampler[int]):
         drop_last: bool = False,
     ) -> None:
         if num_replicas is None or rank is None:
-            raise RuntimeError(
-                "DistributedSampler needs num_replicas= and rank=: ember has no distributed process group "
-                "to read them from"
-            )
+            from ember import distributed as dist
+
+            if not dist.is_initialized():
+                reason = dist.unavailable_reason() or ("Default process group has not been initialized, please "
+                                                       "make sure to call init_process_group.")
+                raise RuntimeError(f"DistributedSampler needs num_replicas= and rank=, or a process group to read "
+                                   f"them from: {reason}")
+            num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+            rank = dist.get_rank() if rank is None else rank
         if num_replicas <= 0:
             raise ValueError(f"num_replicas should be a positive integer, but got num_replicas={num_replicas}")
         if rank >= num_replicas or rank < 0:
