@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 
-from .tensor import Tensor
+from ._tensor_base import Tensor
 
 
 def _type_name(value) -> str:

@@ -9,7 +9,7 @@ from . import dtypes
 from .arguments import check_tensor
 from .device import as_device
 from .random import generator_for
-from .tensor import Tensor, _size_args, _wrap
+from ._tensor_base import Tensor, _size_args, _wrap
 
 
 def _make(data, device, requires_grad: bool) -> Tensor:

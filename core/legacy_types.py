@@ -9,7 +9,7 @@ from __future__ import annotations
 from operator import index as _index
 
 from . import creation, dtypes
-from .tensor import Tensor
+from ._tensor_base import Tensor
 
 
 class _LegacyTypeMeta(type):

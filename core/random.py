@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import threading
 
+from . import dtypes
+from ._tensor_base import _wrap
 from .device import as_device, device as device_cls
 
 _DEFAULT_SEED = 67280421310721  # PyTorch's default CPU seed
@@ -37,15 +39,16 @@ class Generator:
         return s
 
     def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
         return self._seed
 
     def get_state(self):
         """The stream's state as a uint8 tensor on the CPU."""
         import numpy as np
 
-        from .creation import from_numpy
-
-        return from_numpy(np.frombuffer(self._bk.generator_state(self.native), dtype=np.uint8).copy())
+        cpu = as_device("cpu")
+        state = np.frombuffer(self._bk.generator_state(self.native), dtype=np.uint8).copy()
+        return _wrap(cpu.backend.asarray(state, dtypes.uint8), cpu.backend, cpu, dtypes.uint8)
 
     def set_state(self, state) -> Generator:
         """Restore a state from `get_state`."""

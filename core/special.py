@@ -4,12 +4,13 @@ from __future__ import annotations
 import math
 
 from .arguments import check_tensor
-from .nn.functional import activation as _act
 from .ops import elementwise as _ew
 from .ops import reduction as _red
 from .ops.out import write_out as _write_out
 from .ops.special_math import erfinv, xlogy
-from .tensor import Tensor
+from .ops.activations import LogSoftmax, Softmax, softmax_like
+from ._tensor_base import Tensor
+from .dtypes import get_default_dtype
 
 __all__ = ["entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "log1p", "log_softmax", "logit", "logsumexp", "ndtr",
            "sinc", "softmax", "xlogy"]
@@ -17,8 +18,6 @@ __all__ = ["entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "log1p", "
 
 def _float(input: Tensor, fn: str) -> Tensor:
     check_tensor(input, fn)
-    from .dtypes import get_default_dtype
-
     return input if input._dtype.is_floating_point else _ew.cast(input, get_default_dtype())
 
 
@@ -93,10 +92,10 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False, *, out: Tensor | None =
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """exp(input) / sum(exp(input)) along `dim`, after casting to `dtype` when given."""
     check_tensor(input, "softmax")
-    return _act.softmax(input, dim, dtype=dtype)
+    return softmax_like(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """log(softmax(input)) along `dim`, computed stably, after casting to `dtype` when given."""
     check_tensor(input, "log_softmax")
-    return _act.log_softmax(input, dim, dtype=dtype)
+    return softmax_like(LogSoftmax, "log_softmax", input, dim, dtype)

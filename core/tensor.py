@@ -1,172 +1,30 @@
 """`ember.Tensor`: a native array of some backend, its device and dtype, and its place in the graph.
 
 Methods are thin: the math lives in `ember.ops` (one file per family), written against the
-backend interface, so this file reads as the list of what a tensor offers.
+backend interface, so this file reads as the list of what a tensor offers. The class itself, with
+its storage and metadata, is defined at the bottom of the import stack (`ember._tensor_base`); this
+module sits above the ops and installs the methods on it.
 """
 from __future__ import annotations
 
 import builtins
-from operator import index as _index
+import weakref
 
-from . import dtypes
-
-_new = object.__new__
-
-
-def _wrap(data, bk, device, dtype=None):
-    """A new tensor (no graph) around native array `data`; `dtype` when the caller knows it."""
-    t = _new(Tensor)
-    t._data = data
-    t._bk = bk
-    t._device = device
-    t._dtype = bk.dtype_of(data) if dtype is None else dtype
-    t._version = [0]
-    return t
+from . import creation, dtypes, legacy_types, special
+from ._tensor_base import Size, Tensor, _dim, _size_args, _wrap  # noqa: F401  (Size: ember.tensor.Size)
+from .autograd.functional import backward as autograd_backward
+from .autograd.node import leaf_edge
+from .autograd.views import is_contiguous, layout
+from .linalg import legacy as mla
+from .ops import diagonal as diagonal_ops, rearrange
+from .ops import elementwise as ew, indexing as idx, inplace, linalg, reduction as red, shape as shp
+from .ops import products as prod, special_math as smath
+from .ops import scan, scatter as sct, sorting
+from .printing import format_tensor
 
 
-class Tensor:
-    """A multi-dimensional array with autograd, as `torch.Tensor`.
-
-    Create tensors with `ember.tensor`, `ember.zeros`, `ember.randn`, ...; not with this class.
-    """
-
-    # Defaults for attributes most tensors never set (instances set them only when they change).
-    _rg = False
-    _grad = None
-    _grad_fn = None
-    _output_nr = 0
-    _leaf_edge = None  # (AccumulateGrad, 0) of a leaf that requires grad, once a graph used it
-    _hooks = None
-    _retains_grad = False
-    _pinned = False
-    _copy_of_view = None  # the op ("diagonal") whose result is a copy here but a view in PyTorch
-    _size = None  # the last `shape` returned, reused while the data's shape equals it
-    # views (ember.autograd.views): the tensor owning the memory, how to recompute this view from it,
-    # the live views of a base, and what PyTorch forbids changing in place
-    _base = None
-    _view_fn = None
-    _view_layout = None
-    _views = None
-    _view_multi = None
-    _view_overlap = False
-    _view_no_grad = False
-    __array_priority__ = 1000  # numpy defers `ndarray op tensor` to Tensor's reflected operators
-
-    def __init__(self, *args, **kwargs) -> None:
-        raise TypeError("create tensors with ember.tensor(data), ember.zeros(shape), ember.empty(shape), ...")
-
-    # ---- metadata ------------------------------------------------------------------------
-    @property
-    def shape(self) -> Size:
-        shape = self._data.shape
-        size = self._size
-        if size == shape:  # reuse the Size object: building one per access would double the cost
-            return size
-        size = self._size = Size(shape)
-        return size
-
-    @property
-    def dtype(self) -> dtypes.dtype:
-        return self._dtype
-
-    @property
-    def device(self):
-        return self._device
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
-
-    @property
-    def is_cuda(self) -> bool:
-        return self._device.type == "cuda"
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._grad_fn is None
-
-    @property
-    def grad_fn(self):
-        return self._grad_fn
-
-    @property
-    def requires_grad(self) -> bool:
-        return self._rg
-
-    @requires_grad.setter
-    def requires_grad(self, value: bool) -> None:
-        self.requires_grad_(value)
-
-    @property
-    def grad(self):
-        """The accumulated gradient (a leaf's, or a non-leaf's after `retain_grad()`); None before backward."""
-        return self._grad
-
-    @grad.setter
-    def grad(self, value) -> None:
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
-            if value.shape != self.shape:
-                raise RuntimeError(f"assigned grad has shape {list(value.shape)} but the tensor has shape "
-                                   f"{list(self.shape)}")
-            if value._device is not self._device:
-                raise RuntimeError(f"assigned grad is on {value.device} but the tensor is on {self.device}")
-        self._grad = value
-
-    @property
-    def data(self) -> Tensor:
-        """A tensor sharing this one's data, outside the graph (prefer `detach()`)."""
-        return self.detach()
-
-    @data.setter
-    def data(self, value: Tensor) -> None:
-        self._data, self._bk, self._device, self._dtype = value._data, value._bk, value._device, value._dtype
-
-    def size(self, dim: int | None = None):
-        if dim is None:
-            return self.shape
-        shape = self._data.shape
-        return shape[_dim(dim, len(shape), "size")]
-
-    def dim(self) -> int:
-        return self._data.ndim
-
-    def numel(self) -> int:
-        n = 1
-        for s in self._data.shape:
-            n *= s
-        return n
-
-    nelement = numel
-
-    def element_size(self) -> int:
-        return self._dtype.itemsize
-
-    @property
-    def itemsize(self) -> int:
-        """Bytes per element, as `element_size()`."""
-        return self._dtype.itemsize
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes the elements take: `numel() * itemsize`."""
-        return self.numel() * self._dtype.itemsize
-
-    def is_floating_point(self) -> bool:
-        return self._dtype.is_floating_point
-
-    def __len__(self) -> int:
-        if not self._data.ndim:
-            raise TypeError("len() of a 0-d tensor")
-        return self._data.shape[0]
-
-    def __iter__(self):
-        if not self._data.ndim:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self._data.shape[0]))
-
-    __hash__ = object.__hash__  # identity, as PyTorch (== is elementwise); the C slot keeps dict lookups fast
+class _TensorMethods:
+    """`Tensor`'s methods beyond storage and metadata, installed on `Tensor` by `_install` below."""
 
     # ---- conversion ----------------------------------------------------------------------
     def numpy(self, *, force: bool = False):
@@ -261,23 +119,17 @@ class Tensor:
     def stride(self, dim: int | None = None):
         """Elements to step in memory per index of each dim (row-major unless this is a view; see
         `ember.autograd.views.layout`)."""
-        from .autograd.views import layout
-
         strides = layout(self)[1]
         return strides if dim is None else strides[_dim(dim, self._data.ndim, "stride")]
 
     def storage_offset(self) -> int:
         """Where this tensor starts in its base's memory, in elements (0 unless a view)."""
-        from .autograd.views import layout
-
         return layout(self)[2]
 
     def is_contiguous(self, memory_format=None) -> bool:
         """Whether the elements are in row-major order in memory (PyTorch's rule, dims of size 1 ignored)."""
         if self._base is None:
             return True
-        from .autograd.views import is_contiguous, layout
-
         shape, strides, _ = layout(self)
         return is_contiguous(shape, strides)
 
@@ -299,8 +151,6 @@ class Tensor:
         if self._retains_grad:
             return
         self._retains_grad = True
-        import weakref
-
         ref = weakref.ref(self)
         lock = self._grad_fn.grad_lock
 
@@ -701,12 +551,12 @@ class Tensor:
     def logaddexp2(self, other): return smath.logaddexp2(self, other)
     def hypot(self, other): return smath.hypot(self, other)
     def xlogy(self, other): return smath.xlogy(self, other)
-    def softmax(self, dim, dtype=None): return _special().softmax(self, dim, dtype)
-    def log_softmax(self, dim, dtype=None): return _special().log_softmax(self, dim, dtype)
-    def logit(self, eps=None): return _special().logit(self, eps)
-    def exp2(self): return _special().exp2(self)
-    def sinc(self): return _special().sinc(self)
-    def erfc(self): return _special().erfc(self)
+    def softmax(self, dim, dtype=None): return special.softmax(self, dim, dtype)
+    def log_softmax(self, dim, dtype=None): return special.log_softmax(self, dim, dtype)
+    def logit(self, eps=None): return special.logit(self, eps)
+    def exp2(self): return special.exp2(self)
+    def sinc(self): return special.sinc(self)
+    def erfc(self): return special.erfc(self)
     def erfinv(self): return smath.erfinv(self)
 
     # ---- in place ------------------------------------------------------------------------
@@ -738,21 +588,6 @@ class Tensor:
     def exponential_(self, lambd=1.0, *, generator=None): return inplace.exponential_(self, lambd, generator)
 
 
-class Size(tuple):
-    """A tensor's shape: a tuple of ints, as `torch.Size`."""
-
-    __slots__ = ()
-
-    def numel(self) -> int:
-        n = 1
-        for s in self:
-            n *= s
-        return n
-
-    def __repr__(self) -> str:
-        return f"ember.Size({list(self)})"
-
-
 class _RemovableHandle:
     def __init__(self, tensor: Tensor, hook) -> None:
         self._tensor, self._hook = tensor, hook
@@ -767,57 +602,22 @@ class _RemovableHandle:
                 hooks.remove(hook)
 
 
-def _size_args(args, op: str, name: str = "size") -> tuple:
-    """Accept both `f(2, 3)` and `f((2, 3))`, as PyTorch does for sizes and dims. Integers only (Python or
-    numpy ints, one-element integer tensors): anything else is PyTorch's TypeError naming `op` and `name`."""
-    packed = len(args) == 1 and isinstance(args[0], (tuple, list))
-    if packed:
-        args = args[0]
-    try:
-        return tuple(map(_index, args))
-    except TypeError:
-        raise _size_error(args, packed, op, name) from None
-
-
-def _size_error(args, packed: bool, op: str, name: str) -> TypeError:
-    """PyTorch's TypeError for a size holding something that is not an integer (a float, a string, None)."""
-    for i, a in enumerate(args):
-        try:
-            _index(a)
-        except TypeError:
-            break
-    what = (f"not {type(a).__name__}" if len(args) == 1 and not packed
-            else f"but found element of type {type(a).__name__} at pos {i}")
-    return TypeError(f"{op}(): argument '{name}' must be tuple of ints, {what}")
-
-
-def _dim(d: int, ndim: int, op: str) -> int:
-    """Normalise dimension `d` of an `ndim`-d tensor, with PyTorch's IndexError otherwise."""
-    n = ndim if ndim else 1
-    if not -n <= d < n:
-        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})")
-    return d % n if ndim else 0
-
-
 def _rebuild(array, device: str, requires_grad: bool) -> Tensor:
     return creation.tensor(array, device=device, requires_grad=requires_grad)
 
 
-from .autograd.node import leaf_edge  # noqa: E402  (modules below import Tensor from here)
-from . import creation  # noqa: E402
-from .ops import elementwise as ew, indexing as idx, inplace, linalg, reduction as red, shape as shp  # noqa: E402
-from .ops import scan, sorting  # noqa: E402
-from .ops import products as prod, special_math as smath  # noqa: E402
-from .ops import scatter as sct  # noqa: E402
-from .ops import diagonal as diagonal_ops, rearrange  # noqa: E402
-from .linalg import legacy as mla  # noqa: E402
-from .printing import format_tensor  # noqa: E402
-from . import legacy_types  # noqa: E402
-from .autograd.functional import backward as autograd_backward  # noqa: E402
+def _install(methods: type) -> None:
+    """Put the attributes of class `methods` on `Tensor`, as if written in its class body."""
+    # `__hash__` is None on a class defining `__eq__`; Tensor keeps its own (identity)
+    skip = set(vars(type("_Empty", (), {}))) | {"__hash__"}
+    for name, value in vars(methods).items():
+        if name in skip:
+            continue
+        for fn in (value.fget, value.fset) if isinstance(value, property) else (value,):
+            if hasattr(fn, "__qualname__"):
+                fn.__qualname__ = f"Tensor.{fn.__name__}"
+        setattr(Tensor, name, value)
 
 
-def _special():
-    """`ember.special`, imported on first use (it needs `ember.nn`, which needs this module)."""
-    from . import special
-
-    return special
+_install(_TensorMethods)
+del _TensorMethods

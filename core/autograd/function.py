@@ -21,7 +21,7 @@ itself differentiable, so `create_graph=True` works through custom functions too
 """
 from __future__ import annotations
 
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 from .grad_mode import no_grad, state as _grad_state
 from .node import Node
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ..tensor import Tensor, _wrap
+from .._tensor_base import Tensor, _wrap
 from .engine import run_backward
 
 

@@ -5,7 +5,8 @@ from typing import Callable
 
 import numpy as np  # host-side bookkeeping of the Jacobians
 
-from ..tensor import Tensor
+from .. import creation
+from .._tensor_base import Tensor
 from .functional import grad
 
 
@@ -40,9 +41,7 @@ def _numerical_jacobian(fn, inputs, i: int, eps: float) -> np.ndarray:
 
 
 def _like(x: Tensor, values: np.ndarray) -> Tensor:
-    from ..creation import tensor
-
-    return tensor(values, dtype=x.dtype, device=x.device, requires_grad=x.requires_grad)
+    return creation.tensor(values, dtype=x.dtype, device=x.device, requires_grad=x.requires_grad)
 
 
 def _analytical_jacobian(fn, inputs, i: int, n_out: int) -> np.ndarray:
@@ -98,12 +97,10 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5, 
 def gradgradcheck(func: Callable, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: float = 1e-5,
                   rtol: float = 1e-3, raise_exception: bool = True) -> bool:
     """Check second derivatives: `gradcheck` of the function that computes `func`'s gradients."""
-    from ..creation import randn
-
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     outs = _outputs(func, inputs)
     if grad_outputs is None:
-        grad_outputs = tuple(randn(o.shape, dtype=o.dtype, device=o.device, requires_grad=True) for o in outs)
+        grad_outputs = tuple(creation.randn(o.shape, dtype=o.dtype, device=o.device, requires_grad=True) for o in outs)
     grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
     n_in = len(inputs)
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]

@@ -8,6 +8,7 @@ import re
 import threading
 import weakref
 
+from .._tensor_base import Tensor, _wrap
 from .grad_mode import state as _grad_state
 
 _new = object.__new__  # a node without the `__init__` call (Op defines none): the per-op hot path
@@ -268,5 +269,3 @@ def leaf_edge(tensor) -> tuple:
                 edge = tensor._leaf_edge = (AccumulateGrad(tensor), 0)
     return edge
 
-
-from ember.tensor import Tensor, _wrap  # noqa: E402  (Tensor's module imports this one first)

@@ -6,7 +6,7 @@ A view (basic indexing, `view`/`reshape`, `permute`/`transpose`, `expand`, `sque
 view from a tensor shaped like the base. An in-place op on a view that the graph must see rebases
 the base (PyTorch's CopySlices): the base's new node takes the gradient of the whole base, gives the
 old base that gradient with the view's region zeroed, and gives the in-place op's result the
-gradient's view; every live view of the base created with grad enabled then takes the view of
+gradient's view (CopySlices, in `ember.ops.inplace`); every live view of the base created with grad enabled then takes the view of
 the new base as its node. A view created while grad was disabled is not rebased, and changing it
 in place with grad enabled is an error, as in PyTorch.
 """
@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import weakref
 
-from .grad_mode import no_grad
 from .grad_mode import state as _grad_state
-from .node import Op
 
 
 def make_view(out, base, fn, layout_fn, multi: str | None = None, overlap: bool = False):
@@ -156,61 +154,3 @@ def check_view_inplace(t) -> None:
             f"{t._view_multi} is a view and is being modified inplace. This view is the "
             "output of a function that returns multiple views. Such functions do not allow the output views to be "
             "modified inplace. You should replace the inplace operation by an out-of-place one.")
-
-
-class CopySlices(Op):
-    """The base after an in-place op on one of its views: `base` with `view_fn(base)` replaced by `value`."""
-
-    def forward(self, base, value, view_fn):
-        self.view_fn = view_fn
-        self.shape = base._data.shape
-        return base._data
-
-    def name(self) -> str:
-        return "CopySlices"
-
-    def backward(self, g):
-        from .. import dtypes
-        from ..ops import elementwise as ew
-        from ..tensor import _wrap
-
-        nb, nv = self.needs_input_grad
-        gb = None
-        if nb:
-            bk = g._bk
-            mask = _wrap(bk.full(self.shape, False, dtypes.bool), bk, g._device)
-            with no_grad():
-                region = self.view_fn(mask)
-            bk.copy_(region._data, True)
-            gb = ew.where(mask, 0.0, g)
-        return gb, (self.view_fn(g) if nv else None)
-
-
-def refresh_views(root) -> None:
-    """Give every live view of `root` created with grad enabled its node on `root`'s current history."""
-    from ..ops.inplace import alias
-
-    views = root._views
-    if not views or not root._rg:
-        return
-    for ref in list(views.values()):
-        v = ref()
-        if v is None or v._view_no_grad:
-            continue
-        r = v._view_fn(alias(root))
-        v._grad_fn, v._output_nr, v._rg = r._grad_fn, r._output_nr, True
-
-
-def rebase(view, value) -> None:
-    """Make `view`'s base record that the view's region now holds `value` (already written)."""
-    from ..ops.inplace import alias
-
-    root = view._base
-    new = CopySlices.apply(alias(root), value, view_fn=view._view_fn)
-    root._grad_fn, root._output_nr, root._rg = new._grad_fn, 0, True
-    if root._views is None:
-        root._views = {}
-    refresh_views(root)
-    if id(view) not in root._views:
-        r = view._view_fn(alias(root))
-        view._grad_fn, view._output_nr, view._rg = r._grad_fn, r._output_nr, True

@@ -11,7 +11,7 @@ from ..autograd.function import Function
 from ..autograd.node import Op
 from ..ops.elementwise import where
 from ..ops.shape import cat, narrow
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 from . import host
 from .inverse import inv, solve
 from .structure import diag_embed, off_diagonal_mask, tril

@@ -13,7 +13,7 @@ import numpy
 
 from .. import dtypes
 from ..arguments import check_tensor
-from ..tensor import Tensor, _wrap
+from .._tensor_base import Tensor, _wrap
 
 
 class LinAlgError(RuntimeError):

@@ -12,7 +12,7 @@ from ..arguments import check_same_device, check_tensor, int_arg
 from ..autograd.node import Op
 from ..ops.elementwise import where
 from ..ops.shape import expand
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 from . import host
 from .structure import identity, off_diagonal_mask
 

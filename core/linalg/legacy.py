@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 from . import decompositions, host
 from . import inverse as inverses
 

@@ -9,7 +9,7 @@ from ..ops.reduction import amax, amin
 from ..ops.reduction import norm as _norm
 from ..ops.reduction import sum as _sum
 from ..ops.shape import dims_tuple, movedim
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 from .decompositions import svdvals
 from .host import type_name
 

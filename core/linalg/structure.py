@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..creation import arange, eye
 from ..ops.elementwise import where
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 
 
 def identity(n: int, like: Tensor) -> Tensor:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import warnings
 
+from .. import dtypes
+from .._tensor_base import Tensor, _dim
 from ..autograd.node import Op
 from . import elementwise as ew
 
@@ -82,3 +85,24 @@ class LogSoftmax(Op):
     def backward_arrays(self, g):
         bk = self.bk
         return (bk.sub(g, bk.mul(bk.exp(self.saved_output_array()), bk.sum(g, self.dim, True))),)
+
+
+def _softmax_dim(name: str, ndim: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  f"as an argument.", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax_like(op, name: str, input: Tensor, dim, dtype) -> Tensor:
+    """`op` (Softmax or LogSoftmax) applied along `dim` after casting to `dtype` when given; PyTorch's
+    implicit-dim warning when `dim` is None. `name` is the public function, for the messages."""
+    if dim is None:
+        dim = _softmax_dim(name, input.ndim)
+    if dtype is not None:
+        input = ew.cast(input, dtypes.as_dtype(dtype))
+    if not input._dtype.is_floating_point:
+        raise RuntimeError(f"{name}: expected a floating-point input, got {input.dtype} (pass dtype=ember.float32)")
+    if input.ndim == 0:
+        _dim(dim, 0, name)
+        return op.apply(input.reshape(1), dim=0).reshape(())
+    return op.apply(input, dim=_dim(dim, input.ndim, name))

@@ -4,7 +4,7 @@ gradients of gradients work to any order."""
 from __future__ import annotations
 
 from ..autograd.node import Op
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 
 __all__ = ["Convolution", "ConvolutionInputGrad", "ConvolutionWeightGrad"]
 

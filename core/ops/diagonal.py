@@ -7,7 +7,7 @@ from ..arguments import check_tensor, int_arg
 from ..autograd.node import Op
 from ..creation import arange
 from ..device import as_device
-from ..tensor import Tensor, _dim
+from .._tensor_base import Tensor, _dim
 from .indexing import nonzero
 
 _INT64 = dtypes.int64

@@ -8,11 +8,11 @@ from __future__ import annotations
 import builtins
 import math
 
-from .. import dtypes
+from .. import creation, dtypes
 from ..arguments import not_tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Op, broadcast_mismatch
-from ..tensor import Tensor, _wrap
+from .._tensor_base import Tensor, _wrap
 from .out import write_out
 
 _INT64 = dtypes.int64
@@ -78,9 +78,7 @@ def as_operand(value, like: Tensor) -> Tensor:
     """`value` as a tensor on `like`'s device (for reflected operators such as `2 // t`)."""
     if isinstance(value, Tensor):
         return value
-    from ..creation import tensor
-
-    return tensor(value, device=like.device)
+    return creation.tensor(value, device=like.device)
 
 
 def _float_operands(a: Tensor, b, op: str):
@@ -979,9 +977,7 @@ def where(condition: Tensor, input, other) -> Tensor:
         other, input = _operands(other, input, "where")
         ref = other
     else:
-        from ..creation import full
-
-        ref = input = full((), input, dtype=dtypes.result_type(input, other), device=condition.device)
+        ref = input = creation.full((), input, dtype=dtypes.result_type(input, other), device=condition.device)
     if condition._device is not ref._device:
         raise _device_error("where", condition, ref)
     return Where.apply(condition, input, other)

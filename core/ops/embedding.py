@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.node import Op
-from ..tensor import _wrap
+from .._tensor_base import _wrap
 from .indexing import IndexBackward
 
 __all__ = ["Embedding"]

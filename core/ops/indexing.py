@@ -5,21 +5,20 @@ on an out-of-range index but cupy wraps around, so core gives the same IndexErro
 """
 from __future__ import annotations
 
-from .. import dtypes
+from .. import creation, dtypes
 from ..arguments import check_same_device, check_tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Op
 from ..autograd.views import index_layout, make_view
-from ..tensor import Tensor, _dim, _wrap
+from .._tensor_base import Tensor, _dim, _wrap
 from . import elementwise as ew
+from .inplace import alias, assign_, check_inplace
 
 
 def _index_tensor(value, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
-    from ..creation import tensor
-
-    return tensor(value, device=like.device)
+    return creation.tensor(value, device=like.device)
 
 
 def _check_range(idx: Tensor, size: int, dim: int) -> None:
@@ -164,8 +163,6 @@ class IndexPut(Op):
 
 def setitem(a: Tensor, key, value) -> None:
     """`a[key] = value` in place; autograd sees it as `a` replaced by a copy with the slots written."""
-    from .inplace import alias, assign_, check_inplace
-
     check_inplace(a)
     native, _ = normalize_key(a, key)
     if isinstance(value, Tensor):

@@ -3,15 +3,17 @@
 Without autograd they write through the backend's `out=`. When the graph must see them, the
 op runs out of place on an alias of the old value, the result is copied into the tensor's
 memory, and the tensor takes the new graph node; its version counter goes up, so a backward
-that saved the old value raises instead of using the changed one.
+that saved the old value raises instead of using the changed one. On a view, the view's base
+takes a `CopySlices` node instead (see `ember.autograd.views`).
 """
 from __future__ import annotations
 
 from .. import dtypes
-from ..autograd import views as _views
-from ..autograd.grad_mode import state as _grad_state
-from ..autograd.node import broadcast_mismatch
-from ..tensor import Tensor, _wrap
+from ..autograd.grad_mode import no_grad, state as _grad_state
+from ..autograd.node import Op, broadcast_mismatch
+from ..autograd.views import check_view_inplace
+from .._tensor_base import Tensor, _wrap
+from ..random import generator_for
 from . import elementwise as ew
 
 
@@ -24,7 +26,7 @@ def check_inplace(t: Tensor) -> None:
                            f"change of its result would not reach the input; change a clone() instead, or write "
                            f"the input through indexing")
     if t._base is not None:
-        _views.check_view_inplace(t)
+        check_view_inplace(t)
         if not t._bk.views_share_memory:
             from ember.backends.base import ViewsNotSupportedError
 
@@ -70,11 +72,11 @@ def assign_(t: Tensor, result: Tensor, old: Tensor | None = None) -> Tensor:
         if result._dtype is not t._dtype:
             result = ew.Cast.apply(result, dtype=t._dtype)
         if t._base is not None:
-            _views.rebase(t, result)
+            rebase(t, result)
             return t
         t._grad_fn, t._output_nr, t._rg = result._grad_fn, result._output_nr, True
         if t._views:
-            _views.refresh_views(t)
+            refresh_views(t)
     return t
 
 
@@ -241,24 +243,18 @@ def _random_fill_(t: Tensor, data) -> Tensor:
 
 def uniform_(t: Tensor, a=0.0, b=1.0, generator=None) -> Tensor:
     """Fill with samples from U[a, b)."""
-    from ..random import generator_for
-
     gen = generator_for(t.device, generator)
     return _random_fill_(t, t._bk.uniform(gen.native, t.shape, a, b, t._dtype))
 
 
 def normal_(t: Tensor, mean=0.0, std=1.0, generator=None) -> Tensor:
     """Fill with samples from N(mean, std**2)."""
-    from ..random import generator_for
-
     gen = generator_for(t.device, generator)
     return _random_fill_(t, t._bk.normal(gen.native, t.shape, mean, std, t._dtype))
 
 
 def bernoulli_(t: Tensor, p=0.5, generator=None) -> Tensor:
     """Fill with 1 with probability p, else 0."""
-    from ..random import generator_for
-
     gen = generator_for(t.device, generator)
     bk = t._bk
     u = bk.uniform(gen.native, t.shape, 0.0, 1.0, dtypes.float64 if t._dtype is dtypes.float64 else dtypes.float32)
@@ -267,8 +263,6 @@ def bernoulli_(t: Tensor, p=0.5, generator=None) -> Tensor:
 
 def random_(t: Tensor, from_=0, to=None, generator=None) -> Tensor:
     """Fill with integers uniform in [from, to) (to defaults to 2**24 for floats, the dtype's max otherwise)."""
-    from ..random import generator_for
-
     if to is None:
         to = 2 ** 24 if t._dtype.is_floating_point else 2 ** (8 * t._dtype.itemsize - (1 if t._dtype.is_signed else 0))
     gen = generator_for(t.device, generator)
@@ -277,9 +271,57 @@ def random_(t: Tensor, from_=0, to=None, generator=None) -> Tensor:
 
 def exponential_(t: Tensor, lambd=1.0, generator=None) -> Tensor:
     """Fill with samples from the exponential distribution with rate `lambd`."""
-    from ..random import generator_for
-
     gen = generator_for(t.device, generator)
     bk = t._bk
     u = bk.uniform(gen.native, t.shape, 0.0, 1.0, t._dtype)
     return _random_fill_(t, bk.div(bk.neg(bk.log1p(bk.neg(u))), lambd))
+
+
+class CopySlices(Op):
+    """The base after an in-place op on one of its views: `base` with `view_fn(base)` replaced by `value`."""
+
+    def forward(self, base, value, view_fn):
+        self.view_fn = view_fn
+        self.shape = base._data.shape
+        return base._data
+
+    def name(self) -> str:
+        return "CopySlices"
+
+    def backward(self, g):
+        nb, nv = self.needs_input_grad
+        gb = None
+        if nb:
+            bk = g._bk
+            mask = _wrap(bk.full(self.shape, False, dtypes.bool), bk, g._device)
+            with no_grad():
+                region = self.view_fn(mask)
+            bk.copy_(region._data, True)
+            gb = ew.where(mask, 0.0, g)
+        return gb, (self.view_fn(g) if nv else None)
+
+
+def refresh_views(root) -> None:
+    """Give every live view of `root` created with grad enabled its node on `root`'s current history."""
+    views = root._views
+    if not views or not root._rg:
+        return
+    for ref in list(views.values()):
+        v = ref()
+        if v is None or v._view_no_grad:
+            continue
+        r = v._view_fn(alias(root))
+        v._grad_fn, v._output_nr, v._rg = r._grad_fn, r._output_nr, True
+
+
+def rebase(view, value) -> None:
+    """Make `view`'s base record that the view's region now holds `value` (already written)."""
+    root = view._base
+    new = CopySlices.apply(alias(root), value, view_fn=view._view_fn)
+    root._grad_fn, root._output_nr, root._rg = new._grad_fn, 0, True
+    if root._views is None:
+        root._views = {}
+    refresh_views(root)
+    if id(view) not in root._views:
+        r = view._view_fn(alias(root))
+        view._grad_fn, view._output_nr, view._rg = r._grad_fn, r._output_nr, True

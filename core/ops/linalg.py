@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..arguments import check_tensor, not_tensor
 from ..autograd.node import Op
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 from .out import write_out
 from .elementwise import _operands, unbroadcast
 from .shape import reshape, unsqueeze

@@ -7,7 +7,7 @@ import math
 
 from .. import dtypes
 from ..autograd.node import Op
-from ..tensor import Tensor, _wrap
+from .._tensor_base import Tensor, _wrap
 from . import elementwise as ew
 from .activations import Softmax
 

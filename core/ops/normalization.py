@@ -4,7 +4,7 @@ gradients) is written once against backend method names and runs on native array
 from __future__ import annotations
 
 from ..autograd.node import Op
-from ..tensor import Tensor, _wrap
+from .._tensor_base import Tensor, _wrap
 
 __all__ = ["BatchNorm", "LayerNorm"]
 

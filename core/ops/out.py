@@ -8,7 +8,7 @@ import warnings
 
 from .. import dtypes
 from ..autograd.grad_mode import state as _grad_state
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 
 
 def write_out(fn: str, result: Tensor, out) -> Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import creation, dtypes
 from ..autograd.node import Op
-from ..tensor import Tensor, _wrap
+from .._tensor_base import Tensor, _wrap
 
 __all__ = ["max_pool2d", "avg_pool2d"]
 

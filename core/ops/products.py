@@ -9,7 +9,7 @@ import math
 import warnings
 
 from ..arguments import check_tensor, int_arg
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 from . import elementwise as ew
 from . import reduction as red
 from .linalg import matmul

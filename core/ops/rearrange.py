@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..arguments import check_tensor, int_arg
 from ..creation import arange
-from ..tensor import Tensor, _dim
+from .._tensor_base import Tensor, _dim
 from .indexing import index_select
 from .reduction import cumsum
 from .shape import clone, expand, flip, reshape, transpose, unsqueeze

@@ -7,10 +7,11 @@ from collections import namedtuple
 from .. import dtypes
 from ..arguments import check_tensor, not_tensor
 from ..autograd.node import Op
-from ..tensor import Tensor, _dim, _wrap
+from .._tensor_base import Tensor, _dim, _wrap
 from .out import write_out
 from . import elementwise as ew
-from .shape import dims_tuple, expand, reshape
+from .indexing import gather
+from .shape import dims_tuple, expand, flip, narrow, reshape
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -208,8 +209,6 @@ def _extreme(a: Tensor, dim, keepdim: bool, which: str):
         return amax(a) if which == "max" else amin(a)
     if isinstance(dim, Tensor):
         raise TypeError(f"{which}(): use ember.maximum/minimum for two tensors")
-    from .indexing import gather
-
     d = _dim(dim, a.ndim, which)
     idx = _arg(a, d, True, "arg" + which)
     values = gather(a, d, idx) if a.ndim else a
@@ -318,8 +317,6 @@ class Cumsum(Op):
         return self.bk.cumsum(a._data, dim)
 
     def backward(self, g):
-        from .shape import flip
-
         return (flip(cumsum(flip(g, (self.dim,)), self.dim), (self.dim,)),)
 
 
@@ -337,8 +334,6 @@ def sort(a: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = F
     """(values, indices) sorted along `dim`; gradients flow to the values' original places. The sort is
     always stable (equal values keep their order), so `stable` changes nothing; NaN sorts as the largest."""
     check_tensor(a, "sort")
-    from .indexing import gather
-
     d = _dim(dim, a.ndim, "sort")
     if not a.ndim:
         return values_indices(a, a.new_zeros((), dtype=dtypes.int64))
@@ -350,8 +345,6 @@ def sort(a: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = F
 def topk(a: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The `k` largest (or smallest) elements along `dim`, as (values, indices)."""
     check_tensor(a, "topk")
-    from .shape import narrow
-
     d = _dim(dim, a.ndim, "topk")
     if not 0 <= k <= (a.shape[d] if a.ndim else 1):
         raise RuntimeError(f"topk: selected index k={k} out of range for dimension of size {a.shape[d]}")

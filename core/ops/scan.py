@@ -14,7 +14,7 @@ from .. import dtypes
 from ..arguments import check_tensor
 from ..autograd.grad_mode import no_grad
 from ..creation import arange
-from ..tensor import Tensor, _dim
+from .._tensor_base import Tensor, _dim
 from . import elementwise as ew
 from .indexing import gather
 from .reduction import values_indices

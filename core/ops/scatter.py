@@ -12,7 +12,7 @@ from .. import dtypes
 from ..arguments import check_same_device, check_tensor
 from ..autograd.grad_mode import state as _grad_state
 from ..autograd.node import Op
-from ..tensor import Tensor, _dim, _wrap
+from .._tensor_base import Tensor, _dim, _wrap
 from . import elementwise as ew
 from .indexing import (
     GetItem, IndexPut, _check_index_shape, _check_range, gather, getitem, nonzero, normalize_key, scatter_add,

@@ -6,8 +6,9 @@ from ..arguments import check_tensor, not_tensor, tensor_seq_arg
 from ..autograd.function import Function
 from ..autograd.node import Op
 from ..autograd.views import index_layout, layout, make_view, reshape_strides
-from ..tensor import Tensor, _dim
-from .elementwise import unbroadcast_array
+from ..device import as_device, device as device_cls
+from .._tensor_base import Tensor, _dim
+from .elementwise import cast, unbroadcast_array
 from .out import write_out
 
 
@@ -500,8 +501,6 @@ def to_args(*args, **kwargs) -> tuple:
 
     As PyTorch, positional bools are `non_blocking` then `copy`. `non_blocking` is accepted and ignored:
     ember's transfers go through host memory and return when the copy is done."""
-    from ..device import device as device_cls
-
     dev = kwargs.pop("device", None)
     dt = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
@@ -528,8 +527,6 @@ def to_args(*args, **kwargs) -> tuple:
 
 def to(a: Tensor, *args, **kwargs) -> Tensor:
     """`to(dtype)`, `to(device[, dtype])`, `to(tensor)`, with keywords `dtype`, `device`, `copy`, `non_blocking`."""
-    from ..device import as_device
-
     dev, dt, copy = to_args(*args, **kwargs)
     out = a
     if dev is not None:
@@ -537,8 +534,6 @@ def to(a: Tensor, *args, **kwargs) -> Tensor:
         if target is not a._device:
             out = transfer(out, target)
     if dt is not None:
-        from .elementwise import cast
-
         out = cast(out, dt)
     if copy and out is a:
         out = clone(a)

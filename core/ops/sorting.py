@@ -13,7 +13,7 @@ from .. import dtypes
 from ..arguments import check_same_device, check_tensor, int_arg, not_tensor
 from ..autograd.grad_mode import no_grad
 from ..creation import arange, full, ones, tensor, zeros
-from ..tensor import Tensor, _dim
+from .._tensor_base import Tensor, _dim
 from . import elementwise as ew
 from .indexing import gather, scatter_add
 from .reduction import argmax, sort, sum, values_indices

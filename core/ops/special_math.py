@@ -11,7 +11,7 @@ from .. import creation, dtypes
 from ..arguments import check_tensor
 from ..autograd.node import Op
 from ..dtype_info import finfo
-from ..tensor import Tensor
+from .._tensor_base import Tensor
 from . import elementwise as ew
 from .out import write_out
 

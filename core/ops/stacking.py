@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 from ..arguments import check_tensor, int_arg, tensor_seq_arg
-from ..tensor import Size, Tensor
+from .._tensor_base import Size, Tensor
 from .out import write_out
 from .shape import cat, expand, reshape
 

@@ -7,15 +7,14 @@ writes the result into `input` (PyTorch's in-place rules apply: not on a leaf th
 from __future__ import annotations
 
 import math
-import warnings
 
 from ... import dtypes
 from ...arguments import check_tensor
 from ...autograd.grad_mode import is_grad_enabled
 from ...ops import elementwise as ew
-from ...ops.activations import Gelu, LeakyRelu, LogSigmoid, LogSoftmax, Softmax
+from ...ops.activations import Gelu, LeakyRelu, LogSigmoid, LogSoftmax, Softmax, softmax_like
 from ...ops.inplace import alias, assign_, check_inplace
-from ...tensor import Tensor, _dim
+from ...tensor import Tensor
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "celu", "gelu", "silu",
            "mish", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "softmin", "hardtanh", "hardtanh_",
@@ -235,37 +234,18 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 
 # ---- softmax family ---------------------------------------------------------------------------
-def _softmax_dim(name: str, ndim: int) -> int:
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                  f"as an argument.", stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def _softmax_like(op, name: str, input: Tensor, dim, dtype) -> Tensor:
-    if dim is None:
-        dim = _softmax_dim(name, input.ndim)
-    if dtype is not None:
-        input = ew.cast(input, dtypes.as_dtype(dtype))
-    if not input._dtype.is_floating_point:
-        raise RuntimeError(f"{name}: expected a floating-point input, got {input.dtype} (pass dtype=ember.float32)")
-    if input.ndim == 0:
-        _dim(dim, 0, name)
-        return op.apply(input.reshape(1), dim=0).reshape(())
-    return op.apply(input, dim=_dim(dim, input.ndim, name))
-
-
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """exp(x_i) / sum_j exp(x_j) along `dim`, computed stably (any logit magnitude).
 
     `dtype`: cast the input to it first (e.g. to avoid float16 overflow)."""
     check_tensor(input, "softmax")
-    return _softmax_like(Softmax, "softmax", input, dim, dtype)
+    return softmax_like(Softmax, "softmax", input, dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """x_i - log(sum_j exp(x_j)) along `dim`, computed stably (any logit magnitude)."""
     check_tensor(input, "log_softmax")
-    return _softmax_like(LogSoftmax, "log_softmax", input, dim, dtype)
+    return softmax_like(LogSoftmax, "log_softmax", input, dim, dtype)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
@@ -273,4 +253,4 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     check_tensor(input, "softmin")
     if dtype is not None:
         input = ew.cast(input, dtypes.as_dtype(dtype))
-    return _softmax_like(Softmax, "softmin", -input, dim, None)
+    return softmax_like(Softmax, "softmin", -input, dim, None)
