@@ -26,12 +26,28 @@ DERIVED_COMPARE = {
 _DERIVED_TABLES = ufunc_tables(DERIVED_UNARY, DERIVED_BINARY, DERIVED_COMPARE)
 
 
+class _Constants(dict):
+    """0-d arrays holding `value`, one per native dtype, made on first use."""
+
+    def __init__(self, xp, value: int) -> None:
+        super().__init__()
+        self.xp, self.value = xp, value
+
+    def __missing__(self, dtype):
+        const = self[dtype] = self.xp.full((), self.value, dtype)
+        return const
+
+
 class ArrayKernels(ArrayBackend):
     """`ArrayBackend` plus direct array-module implementations of derived primitives and fused kernels."""
 
     def __init__(self, index: int | None = None) -> None:
         super().__init__(index)
         bind_ufuncs(self, _DERIVED_TABLES)
+        # 0-d operands for the backward kernels: NumPy 2 takes a slower path for a Python scalar
+        # operand (weak-scalar promotion), ~1.5x an array-array op on small arrays
+        self._zeros = _Constants(self.xp, 0)
+        self._ones = _Constants(self.xp, 1)
 
     # ---- transfer and creation ----
     def from_dlpack(self, obj):
@@ -91,8 +107,16 @@ class ArrayKernels(ArrayBackend):
         return self._arr(self.xp.clip(a, low, high, out=out))
 
     def relu_backward(self, grad, out):
-        mask = (out > 0).astype(grad.dtype)  # a float mask: faster than where(), or a multiply that casts bools
+        mask = self.xp.greater(out, self._zeros[out.dtype]).astype(grad.dtype)  # a float mask: faster than where()
         return self.xp.multiply(mask, grad, out=mask)
+
+    def tanh_backward(self, grad, out):
+        xp = self.xp
+        return xp.multiply(grad, xp.subtract(self._ones[out.dtype], xp.multiply(out, out)))
+
+    def sigmoid_backward(self, grad, out):
+        xp = self.xp
+        return xp.multiply(xp.multiply(grad, out), xp.subtract(self._ones[out.dtype], out))
 
     def sigmoid(self, a):
         # exp(-|a|) never overflows and keeps relative precision in both tails; ~10x faster than logaddexp
@@ -135,15 +159,19 @@ class ArrayKernels(ArrayBackend):
         xp.add.at(out, tuple(idx), src[tuple(slice(0, n) for n in index.shape)])
         return out
 
+    def _gemm(self, a, b):
+        """The products of the fused kernels (linear, convolution): a backend may choose how each one runs."""
+        return self.xp.matmul(a, b)
+
     def linear(self, x, weight, bias):
         lead = x.shape[:-1]
-        out = self.xp.matmul(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]), weight.T)
+        out = self._gemm(x if x.ndim == 2 else x.reshape(-1, x.shape[-1]), weight.T)
         if bias is not None:
             self.xp.add(out, bias, out=out)
         return out if len(lead) == 1 else out.reshape(lead + out.shape[-1:])
 
     def linear_backward(self, grad, x, weight, needs_bias):
-        matmul = self.xp.matmul
+        matmul = self._gemm
         g2 = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])
         gx = None
         if weight is not None:
@@ -187,7 +215,7 @@ class ArrayKernels(ArrayBackend):
         return buf
 
     def _conv_columns(self, x, kernel_size, stride, padding, dilation, output_size):
-        """(columns (C*kh*kw, N*Ho*row), row): the patches of `x` for the first `output_size` outputs,
+        """(columns `(C*kh*kw, N*Ho*row)`, row): the patches of `x` for the first `output_size` outputs,
         row = padded width (stride 1) or Wo."""
         n, c = x.shape[:2]
         (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel_size, stride, dilation, output_size
@@ -204,7 +232,7 @@ class ArrayKernels(ArrayBackend):
         return view.reshape(c * kh * kw, n * ho * row), row
 
     def _grad_rows(self, grad, row: int):
-        """`grad` (N, O, Ho, Wo) as (O, N*Ho*row), zero in the columns past Wo."""
+        """`grad` (N, O, Ho, Wo) as `(O, N*Ho*row)`, zero in the columns past Wo."""
         n, o, ho, wo = grad.shape
         if row == wo:
             return grad.transpose(1, 0, 2, 3).reshape(o, n * ho * wo)
@@ -214,10 +242,10 @@ class ArrayKernels(ArrayBackend):
         return rows.reshape(o, n * ho * row)
 
     def _grouped_matmul(self, a, b, groups: int):
-        """a (G*m, k) @ b (G*k, n) per group: (G*m, n)."""
+        """a `(G*m, k)` @ b `(G*k, n)` per group: `(G*m, n)`."""
         if groups == 1:
-            return self.xp.matmul(a, b)
-        out = self.xp.matmul(a.reshape(groups, a.shape[0] // groups, a.shape[1]),
+            return self._gemm(a, b)
+        out = self._gemm(a.reshape(groups, a.shape[0] // groups, a.shape[1]),
                              b.reshape(groups, b.shape[0] // groups, b.shape[1]))
         return out.reshape(-1, out.shape[2])
 
@@ -266,10 +294,10 @@ class ArrayKernels(ArrayBackend):
         return dw.reshape((o, x.shape[1] // groups) + tuple(kernel_size))
 
     def _weight_gradient(self, g, cols, n: int, groups: int):
-        """g (O, N*P) @ cols (C*kh*kw, N*P).T per group: the (O, C/groups*kh*kw) weight gradient."""
+        """g `(O, N*P)` @ cols `(C*kh*kw, N*P)`.T per group: the `(O, C/groups*kh*kw)` weight gradient."""
         o = g.shape[0]
-        return self.xp.matmul(g.reshape(groups, o // groups, -1),
-                              cols.reshape(groups, cols.shape[0] // groups, -1).transpose(0, 2, 1))
+        return self._gemm(g.reshape(groups, o // groups, -1),
+                          cols.reshape(groups, cols.shape[0] // groups, -1).transpose(0, 2, 1))
 
     def _pool_input(self, x, kernel_size, stride, padding, dilation, output_size, value: float):
         (ph, pw), (eh, ew) = padding, _overhang(x.shape[2:], kernel_size, stride, padding, dilation, output_size)

@@ -155,7 +155,7 @@ class DerivedPrimitives(RequiredPrimitives):
         return self._into(self.div(self.sin(a), self.cos(a)), out)
 
     def abs(self, a: Array, out: Array | None = None) -> Array:
-        """|a| (0.0 for -0.0)"""
+        """`|a|` (0.0 for -0.0)"""
         dt = self.dtype_of(a)
         if dt is dtypes.bool or (not dt.is_floating_point and not dt.is_signed):
             return self._into(self.copy(a), out)

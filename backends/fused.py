@@ -19,14 +19,14 @@ class FusedKernels(DerivedPrimitives):
     """Kernels with defaults written over the primitives (tier 3)."""
 
     def linear(self, x: A, weight: A, bias: A | None) -> A:
-        """x @ weight.T (+ bias): x (*, in), weight (out, in), bias (out,) or None; output (*, out)."""
+        """x @ weight.T (+ bias): x `(*, in)`, weight (out, in), bias (out,) or None; output `(*, out)`."""
         out = self.matmul(x, self.transpose(weight, (1, 0)))
         return out if bias is None else self.add(out, bias, out=out)
 
     def linear_backward(self, grad: A, x: A | None, weight: A | None,
                         needs_bias: bool) -> tuple[A | None, A | None, A | None]:
-        """Gradients of `linear` from `grad` (*, out): (grad @ weight if weight is given,
-        grad.T @ x over the flattened leading dims if x is given, grad summed over them if needs_bias)."""
+        """Gradients of `linear` from `grad` `(*, out)`: (`grad @ weight` if weight is given,
+        `grad.T @ x` over the flattened leading dims if x is given, grad summed over them if needs_bias)."""
         g2 = grad if grad.ndim == 2 else self.reshape(grad, (-1, grad.shape[-1]))
         gx = None if weight is None else self.matmul(grad, weight)
         gw = None
@@ -78,7 +78,7 @@ class FusedKernels(DerivedPrimitives):
     # on the bottom/right (ceil_mode); those positions are padding too. Results may be strided
     # views (any layout); inputs may be too.
     def im2col(self, x: A, kernel_size, stride, padding, dilation) -> A:
-        """The patches of `x` (N, C, H, W) as columns: (N, C*kh*kw, Ho*Wo), rows ordered (c, i, j)."""
+        """The patches of `x` (N, C, H, W) as columns: `(N, C*kh*kw, Ho*Wo)`, rows ordered (c, i, j)."""
         n, c = x.shape[:2]
         (kh, kw), (ho, wo) = kernel_size, _conv_out(x.shape[2:], kernel_size, stride, padding, dilation)
         xp = _pad2d(self, x, padding, (0, 0), 0.0)
@@ -87,7 +87,7 @@ class FusedKernels(DerivedPrimitives):
         return self.reshape(self.concatenate(patches, 2), (n, c * kh * kw, ho * wo))
 
     def col2im(self, cols: A, input_size, kernel_size, stride, padding, dilation) -> A:
-        """The adjoint of `im2col`: sums the columns (N, C*kh*kw, Ho*Wo) back into (N, C, H, W)."""
+        """The adjoint of `im2col`: sums the columns `(N, C*kh*kw, Ho*Wo)` back into (N, C, H, W)."""
         (kh, kw), (h, w), (ph, pw) = kernel_size, input_size, padding
         ho, wo = _conv_out(input_size, kernel_size, stride, padding, dilation)
         n, c = cols.shape[0], cols.shape[1] // (kh * kw)

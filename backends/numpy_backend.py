@@ -1,14 +1,16 @@
 """The numpy backend: ember's CPU device. Registered through the same pluggy hook as third-party backends.
 
 numpy-only tuning lives here, not in the shared array-module classes: glibc's malloc settings,
-the orientation of BLAS products, folding stacked matmuls into one GEMM, and erf (scipy's ufunc
-when installed, else Cody's approximations).
+the orientation of BLAS products, folding stacked matmuls into one GEMM, small products on one
+OpenBLAS thread, and erf (scipy's ufunc when installed, else Cody's approximations).
 """
 from __future__ import annotations
 
 import ctypes
 import os
 import sys
+import threading
+from typing import Callable
 
 from ember.plugins.hookspecs import hookimpl
 
@@ -35,6 +37,62 @@ def _keep_freed_memory() -> None:
     mallopt(m_top_pad, 64 << 20)
 
 
+# Products of at most this many multiply-adds (M*K*N) run on one OpenBLAS thread. OpenBLAS splits
+# every product above 64**3 over its whole pool, and waking the pool's threads costs more than a
+# small product: on this project's 2-core VM a (64, 10) @ (10, 1568) product (a classifier's input
+# gradient) takes 21 us on one thread and 0.15-0.7 ms on two, and a busy machine makes every split
+# product wait for a descheduled thread. Larger products keep the whole pool (twice as fast on 2 idle
+# cores from about 128x256x256 up).
+SMALL_PRODUCT = 1 << 23
+
+
+def _openblas_thread_setter() -> Callable[[int], int] | None:
+    """`openblas_set_num_threads_local` (sets the pool size, returns the previous one) of the OpenBLAS
+    that numpy loaded, found in this process's memory map; None off Linux, for another BLAS, or for an
+    OpenBLAS older than 0.3.27 (no such function)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        with open("/proc/self/maps") as maps:  # address, perms, offset, device, inode, path
+            fields = [line.split(None, 5) for line in maps if "openblas" in line.lower()]
+    except OSError:
+        return None
+    paths = {f[5].strip() for f in fields if len(f) == 6}
+    # numpy's own copy first when another library (scipy) brought a second OpenBLAS
+    for path in sorted(paths, key=lambda p: "numpy" not in p):
+        try:
+            setter = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        setter.argtypes, setter.restype = [ctypes.c_int], ctypes.c_int
+        return setter
+    return None
+
+
+class _OneThread:
+    """A context in which OpenBLAS runs on one thread; nested and concurrent uses (Python threads
+    multiplying at once) share one lowering, and the last to leave restores the pool size it found.
+    (The size is process-wide: a large product another thread starts meanwhile runs on one thread.)"""
+
+    def __init__(self, setter: Callable[[int], int]) -> None:
+        self._set = setter
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if not self._users:
+                self._saved = self._set(1)
+            self._users += 1
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._users -= 1
+            if not self._users:
+                self._set(self._saved)
+
+
 def _erf_ufunc():
     """scipy's erf ufunc when scipy is installed (imported on first use: it is slow to import), else Cody's."""
     try:
@@ -56,6 +114,8 @@ class NumpyBackend(ArrayKernels):
         super().__init__(index)
         self._erf = None
         _keep_freed_memory()
+        setter = _openblas_thread_setter()
+        self._one_thread = None if setter is None else _OneThread(setter)
 
     def asarray(self, data, dtype):
         return self.xp.asarray(data, dtype=self._to_native[dtype])
@@ -77,12 +137,22 @@ class NumpyBackend(ArrayKernels):
             return out
         return r if r.__class__ is self.xp.ndarray else self.xp.asarray(r)
 
+    def _gemm(self, a, b):
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1:
+            # an outer product (a batch of one's weight gradient): numpy's matmul runs it ~5x slower
+            return self.xp.multiply(a, b)
+        if self._one_thread is None or a.ndim < 2 or b.ndim < 2 or \
+                a.shape[-2] * a.shape[-1] * b.shape[-1] > SMALL_PRODUCT:
+            return self.xp.matmul(a, b)
+        with self._one_thread:
+            return self.xp.matmul(a, b)
+
     def matmul(self, a, b):
         if a.ndim > 2 and b.ndim == 2:
             # one GEMM over the folded leading dims: numpy's stacked matmul runs one small GEMM per
             # leading index, several times slower (Linear on (L, N, in) inputs)
-            return self.xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
-        return self._arr(self.xp.matmul(a, b))
+            return self._gemm(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+        return self._arr(self._gemm(a, b))
 
     def _weight_gradient(self, g, cols, n, groups):
         if groups != 1:
@@ -91,9 +161,9 @@ class NumpyBackend(ArrayKernels):
         if o * cols.shape[0] < 1024 and n > 1:
             # a tiny (O, C*kh*kw) result over a long reduction: OpenBLAS runs that on one thread and
             # slowly; one product per sample, then a sum, is ~3x faster (first layers, C=1)
-            return self.xp.matmul(g.reshape(o, n, -1).transpose(1, 0, 2),
-                                  cols.reshape(cols.shape[0], n, -1).transpose(1, 2, 0)).sum(0)
-        return self.xp.matmul(cols, g.T).T  # OpenBLAS runs this orientation ~30% faster than g @ cols.T
+            return self._gemm(g.reshape(o, n, -1).transpose(1, 0, 2),
+                              cols.reshape(cols.shape[0], n, -1).transpose(1, 2, 0)).sum(0)
+        return self._gemm(cols, g.T).T  # OpenBLAS runs this orientation ~30% faster than g @ cols.T
 
 
 @hookimpl

@@ -26,13 +26,16 @@ class Array(Protocol):
     """What ember needs of a native array: a shape (tuple of ints), a rank and a dtype."""
 
     @property
-    def shape(self) -> Shape: ...
+    def shape(self) -> Shape:
+        """The shape, a tuple of ints."""
 
     @property
-    def ndim(self) -> int: ...
+    def ndim(self) -> int:
+        """The number of dimensions."""
 
     @property
-    def dtype(self) -> Any: ...
+    def dtype(self) -> Any:
+        """The library's dtype object."""
 
 
 Scalar = int | float | bool

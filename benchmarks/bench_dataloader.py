@@ -1,7 +1,7 @@
 """DataLoader workloads, ember vs PyTorch (CPU), in one process.
 
 W5 epoch: TensorDataset(60000x784 float32, int64 labels), DataLoader(batch_size=128, shuffle=True),
-    num_workers=0, one full epoch (469 batches).
+    num_workers=0 and num_workers=2, one full epoch (469 batches).
 W6 workers: the same data behind a per-sample Python transform ((x - 0.5) / 0.5 on each image, in
     the framework's own tensor ops), DataLoader(batch_size=128, shuffle=True, num_workers=2).
 
@@ -89,6 +89,11 @@ def main() -> None:
     loaders = {fw: data.DataLoader(ds, batch_size=BATCH, shuffle=True) for fw, (data, ds) in datasets.items()}
     times, _ = measure(loaders, 1 if args.quick else 7)
     report(f"W5 DataLoader epoch of {len(loaders['ember'])} batches, num_workers=0", "s", times, ("torch",))
+
+    loaders = {fw: data.DataLoader(ds, batch_size=BATCH, shuffle=True, num_workers=2)
+               for fw, (data, ds) in datasets.items()}
+    times, _ = measure(loaders, 1 if args.quick else 5)
+    report(f"W5 DataLoader epoch of {len(loaders['ember'])} batches, num_workers=2", "s", times, ("torch",))
 
     loaders = {
         fw: data.DataLoader(Normalized(ds), batch_size=BATCH, shuffle=True, num_workers=2)

@@ -2,10 +2,13 @@
 
 Threads are pinned to 2 before numpy or torch is imported, as in shared/research/performance-anchors.md.
 Frameworks are timed in interleaved rounds (the machine is shared and its speed drifts), and a
-workload reports each framework's median over rounds and the median of the per-round ratios.
+workload reports each framework's median over rounds and the median of the per-round ratios. With
+EMBER_BENCH_RECORD set to a path, every reported line is also appended there as one JSON object
+(run_all.py reads them into benchmarks/results/summary.md).
 """
 from __future__ import annotations
 
+import json
 import os
 
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -54,3 +57,15 @@ def report(name: str, unit: str, rounds: list[dict[str, float]], baselines: tupl
               f"[{min(r['ember'] / r[b] for r in rounds):.2f}-{max(r['ember'] / r[b] for r in rounds):.2f}]"
               for b in baselines if b in names and "ember" in names]
     print(f"{name} ({len(rounds)} rounds): " + "; ".join(cells + ratios), flush=True)
+    record(name, unit=unit, rounds=len(rounds),
+           medians={fw: statistics.median(r[fw] for r in rounds) * scale for fw in names},
+           ratios={f"ember/{b}": statistics.median(r["ember"] / r[b] for r in rounds)
+                   for b in baselines if b in names and "ember" in names})
+
+
+def record(name: str, **fields) -> None:
+    """Append {"name": name, **fields} as one JSON line to $EMBER_BENCH_RECORD, when it is set."""
+    path = os.environ.get("EMBER_BENCH_RECORD")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps({"name": name, **fields}) + "\n")

@@ -1,8 +1,8 @@
 """DataLoader workers run their thread pools on one thread, as PyTorch's workers run torch on one.
 
 ``num_workers`` workers whose BLAS or OpenMP each use every core would oversubscribe the CPUs.
-``threadpoolctl``, when installed, limits the libraries already loaded; how the limit reaches a
-worker depends on how the worker starts:
+``threadpoolctl`` limits the libraries already loaded; how the limit reaches a worker depends on
+how the worker starts:
 
 - forked from the DataLoader process: the worker inherits the loaded libraries with their
   settings, so the DataLoader process lowers its own limits while it forks the workers. Lowering
@@ -13,32 +13,19 @@ worker depends on how the worker starts:
 - spawned, or forked by a forkserver: the worker lowers the limits of what it has loaded, at start.
 
 Every worker also sets the thread-count environment variables to 1, which limits the libraries
-it loads later and its subprocesses.
+it loads later and its subprocesses, and reports 1 from ``ember.get_num_threads()``.
 """
 from __future__ import annotations
 
 import contextlib
-import functools
-import os
 import threading
-from types import ModuleType
 from typing import Iterator
 
-# The thread-count variables of OpenMP, OpenBLAS and MKL.
-THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+from ... import threads
 
 # Held while this process's limits are lowered for a fork, so that concurrent DataLoader iterators
 # each restore the limits they found.
 _fork_lock = threading.Lock()
-
-
-@functools.lru_cache(maxsize=None)
-def _threadpoolctl() -> ModuleType | None:
-    try:
-        import threadpoolctl
-    except ImportError:
-        return None
-    return threadpoolctl
 
 
 @contextlib.contextmanager
@@ -47,17 +34,15 @@ def single_threaded_for_fork(start_method: str) -> Iterator[None]:
 
     Other threads of this process that call BLAS meanwhile run it single-threaded for that moment.
     """
-    threadpoolctl = _threadpoolctl() if start_method == "fork" else None
-    if threadpoolctl is None:
+    if start_method != "fork":
         yield
         return
-    with _fork_lock, threadpoolctl.threadpool_limits(limits=1):
+    from threadpoolctl import threadpool_limits  # imported on first use: it inspects every loaded library
+
+    with _fork_lock, threadpool_limits(limits=1):
         yield
 
 
 def limit_worker_threads(forked: bool) -> None:
     """In a worker, at start: one thread per thread pool (``forked``: inherited from the parent, already limited)."""
-    os.environ.update(dict.fromkeys(THREAD_ENV_VARS, "1"))
-    threadpoolctl = None if forked else _threadpoolctl()
-    if threadpoolctl is not None:
-        threadpoolctl.threadpool_limits(limits=1)
+    threads._apply(1, resize_loaded=not forked)
