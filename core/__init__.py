@@ -61,12 +61,13 @@ from .ops.sorting import (
 from .backend_lookup import backend_by_name
 from . import utils, data, transforms, nn, optim, cuda  # noqa: E402  (need Tensor and the creation functions above)
 from .utils.dlpack import from_dlpack  # noqa: E402
-from . import special  # noqa: E402  (needs nn.functional)
+from . import special  # noqa: E402
 from .special import log_softmax, softmax  # noqa: E402
-from .serialization import load, save
 from .printing import get_printoptions, printoptions, set_printoptions
 from .dtype_info import finfo, iinfo
 from .threads import get_num_threads, set_num_threads
+from . import compiler  # noqa: E402
+from .compiler import compile  # noqa: E402  (shadows the builtin inside ember only, as torch.compile)
 from .legacy_types import (
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
 )
@@ -157,6 +158,23 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module("ember.backends")
+    if name == "distributed":  # imported on first use; it imports mpi4py only in init_process_group
+        import importlib
+
+        return importlib.import_module("ember.distributed")
+    if name == "hub":  # imported on first use: ember.hub.load, ember.hub.get_dir, ...
+        import importlib
+
+        return importlib.import_module("ember.hub")
+    if name == "models":  # the model zoo, imported on first use (~50 ms)
+        import importlib
+
+        return importlib.import_module("ember.models")
+    if name in ("save", "load", "serialization"):  # imported on first use (zip, hashing and json with it)
+        import importlib
+
+        serialization = importlib.import_module("ember.serialization")
+        return serialization if name == "serialization" else getattr(serialization, name)
     if name == "default_generator":
         from .random import default_generator_for
 

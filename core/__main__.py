@@ -62,7 +62,12 @@ def main(argv=None) -> int:
     parser.add_argument("--version", action="version", version=f"ember {ember.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="print the version, backends and plugins")
-    parser.parse_args(argv)
+    from .models.convert import add_convert_command
+
+    add_convert_command(sub)
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is not None:
+        return args.handler(args)
     print(info())
     return 0
 

@@ -12,6 +12,10 @@ from . import functional, init, utils
 def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(f"module 'ember.nn' has no attribute '{name}'")
+    if name == "parallel":  # DistributedDataParallel, imported on first use
+        import importlib
+
+        return importlib.import_module("ember.nn.parallel")
     from ember.plugins import get_plugin_manager
 
     try:  # whatever a plugin did, a lookup here is an attribute lookup (hasattr never raises)
