@@ -16,6 +16,7 @@ import warnings
 from typing import Any, Callable, Iterable, Iterator
 
 from ...tensor import Tensor
+from . import shared_batches
 from . import worker as _worker
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
@@ -103,7 +104,9 @@ class DataLoader:
     the worker and the batch (and the iteration can go on), and the workers die with the main
     process even when it is killed in the middle of a fetch. As in PyTorch, the workers run
     single-threaded: their BLAS and OpenMP thread pools are limited to one thread (through
-    ``threadpoolctl`` for the libraries already loaded, when it is installed).
+    ``threadpoolctl`` for the libraries already loaded), and ``ember.get_num_threads()`` is 1 in them.
+    Also as in PyTorch, workers hand large CPU tensors over in shared memory (on Linux): a batch's
+    tensor then shares memory with a block that a worker reuses once no tensor uses it any more.
     """
 
     _immutable_after_init = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
@@ -214,6 +217,7 @@ class DataLoader:
 
     @property
     def multiprocessing_context(self) -> multiprocessing.context.BaseContext | None:
+        """The start method context of the workers; None for the platform default."""
         return self._multiprocessing_context
 
     @multiprocessing_context.setter
@@ -349,7 +353,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     The main process sends ``(send_idx, indices)`` tasks round-robin to one index queue per worker,
     keeping ``prefetch_factor * num_workers`` tasks outstanding; every worker puts
-    ``(send_idx, pickled batch)`` on one shared result queue. Results that arrive early wait in
+    ``(send_idx, pickled batch)`` on one shared result queue, its large CPU tensors in shared memory
+    blocks of the worker's pool (``shared_batches``). Results that arrive early wait in
     ``_task_info`` (the reorder buffer) until their turn, so batches come out in sampler order. A
     batch is unpickled when its turn comes, so one that cannot be unpickled raises in its turn,
     naming the worker and the batch, and the iteration can go on.
@@ -377,6 +382,9 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         start_method = context.get_start_method()
         parent_pid = None if start_method == "forkserver" else os.getpid()
         started_by_main_thread = threading.current_thread() is threading.main_thread()
+        self._receiver = None
+        if shared_batches.available():
+            self._receiver = shared_batches.BatchReceiver(context, self._num_workers)
         self._shutdown = False
         try:
             with single_threaded_for_fork(start_method):
@@ -402,6 +410,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                             parent_pid,
                             started_by_main_thread,
                             start_method == "fork",
+                            None if self._receiver is None else self._receiver.worker_pool_args(worker_id),
                         ),
                         name=f"ember-data-worker-{worker_id}",
                         daemon=True,
@@ -416,6 +425,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     def _reset(self, loader: DataLoader, first_iter: bool = False) -> None:
         super()._reset(loader, first_iter)
+        unfinished = {} if first_iter else self._task_info
         self._send_idx = 0  # index of the next task to send
         self._rcvd_idx = 0  # index of the next task to return
         # send_idx -> (worker_id,) while outstanding, (worker_id, pickled batch) once it arrived early.
@@ -429,9 +439,15 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 index_queue.put(_worker._ResumeIteration())
             resumed = 0
             while resumed < self._num_workers:
-                idx, _ = self._get_data()
+                idx, data = self._get_data()
                 if isinstance(idx, _worker._ResumeIteration):
                     resumed += 1
+                elif idx in unfinished:
+                    unfinished[idx] += (data,)
+            # The last epoch's results nobody will read give their shared memory blocks back.
+            for info in unfinished.values():
+                if len(info) == 2:
+                    self._discard(info[1], info[0])
         for _ in range(self._prefetch_factor * self._num_workers):
             self._try_put_index()
 
@@ -527,14 +543,19 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers_num_tasks[worker_id] += 1
         self._send_idx += 1
 
-    def _process_data(self, payload: bytes, worker_id: int, idx: int) -> Any:
+    def _process_data(self, payload: tuple, worker_id: int, idx: int) -> Any:
         """Account for the finished task ``idx``, queue the next one, and return its unpickled batch."""
         self._workers_num_tasks[worker_id] -= 1
         self._try_put_index()
-        data = _worker._decode_result(payload, worker_id, idx)
+        data = _worker._decode_result(payload, worker_id, idx, self._receiver)
         if isinstance(data, ExceptionWrapper):
             data.reraise()
         return data
+
+    def _discard(self, data: Any, worker_id: int) -> None:
+        """Give back the shared memory blocks of a result of worker ``worker_id`` that will not be read."""
+        if self._receiver is not None and isinstance(data, tuple):
+            self._receiver.discard(data, worker_id)
 
     def _shutdown_workers(self, join_timeout: float = _SHUTDOWN_JOIN_TIMEOUT) -> None:
         """Tell the workers to stop, wait up to ``join_timeout`` seconds for them, then kill the rest."""
@@ -557,6 +578,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 if process.is_alive():
                     process.kill()
                     process.join()
+            if getattr(self, "_receiver", None) is not None:
+                self._receiver.release()
 
     def __del__(self) -> None:
         if hasattr(self, "_shutdown"):

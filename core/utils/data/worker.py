@@ -2,12 +2,12 @@
 
 A worker pickles each result itself and the main process unpickles it when its turn comes
 (``_encode_result`` / ``_decode_result``), so that a batch that fails either way is reported with
-the worker and the batch it belongs to, and the iteration can go on past it.
+the worker and the batch it belongs to, and the iteration can go on past it. Large CPU tensors
+cross in shared memory blocks rather than in the pickle (see ``shared_batches``).
 """
 from __future__ import annotations
 
 import ctypes
-import io
 import multiprocessing
 import os
 import pickle
@@ -17,13 +17,13 @@ import signal
 import sys
 import threading
 import traceback
-from multiprocessing.reduction import ForkingPickler
 from typing import Any, Callable
 
 import numpy as np
 
 import ember
 
+from . import shared_batches
 from .fetch import _DatasetKind
 from .worker_threads import limit_worker_threads
 
@@ -108,21 +108,28 @@ class ExceptionWrapper:
         raise exception
 
 
-def _encode_result(data: Any, worker_id: int) -> bytes:
-    """Pickle one result in the worker; a result that cannot be pickled becomes its ``ExceptionWrapper``."""
-    buffer = io.BytesIO()
+def _encode_result(
+    data: Any, worker_id: int, pool: shared_batches.WorkerBlocks | None = None
+) -> tuple[bytes, tuple[int, ...]]:
+    """Pickle one result in the worker; a result that cannot be pickled becomes its ``ExceptionWrapper``.
+
+    Returns ``(payload, block numbers)``: with ``pool``, the large CPU tensors go to its shared
+    memory blocks (``shared_batches.encode``).
+    """
     try:
-        ForkingPickler(buffer).dump(data)
+        return shared_batches.encode(data, pool)
     except Exception:
-        buffer = io.BytesIO()
-        ForkingPickler(buffer).dump(ExceptionWrapper(where=f"sending a batch in DataLoader worker process {worker_id}"))
-    return buffer.getvalue()
+        error = ExceptionWrapper(where=f"sending a batch in DataLoader worker process {worker_id}")
+        return shared_batches.encode(error, None)
 
 
-def _decode_result(payload: bytes, worker_id: int, batch: int) -> Any:
+def _decode_result(
+    encoded: tuple[bytes, tuple[int, ...]], worker_id: int, batch: int,
+    receiver: shared_batches.BatchReceiver | None = None,
+) -> Any:
     """Unpickle, in the main process, the result of task ``batch`` that worker ``worker_id`` sent."""
     try:
-        return pickle.loads(payload)
+        return pickle.loads(encoded[0]) if receiver is None else receiver.decode(encoded, worker_id)
     except Exception as error:
         raise RuntimeError(
             f"DataLoader worker process {worker_id} sent batch {batch}, which cannot be unpickled in the main "
@@ -216,6 +223,7 @@ def _worker_loop(
     parent_pid: int | None,
     started_by_main_thread: bool,
     forked: bool,
+    pool_args: tuple | None = None,
 ) -> None:
     """Serve ``(send_idx, index)`` tasks from ``index_queue`` until told to stop (``None``).
 
@@ -223,7 +231,9 @@ def _worker_loop(
     is sent as an ``ExceptionWrapper``; the end of an IterableDataset is sent unpickled, as
     ``(send_idx, _IterableDatasetStopIteration)``. The worker dies with the DataLoader process
     (``parent_pid``, ``started_by_main_thread``: see ``_die_with_parent``) and runs its thread pools
-    on one thread (``forked``: from the DataLoader process, whose limits it inherits).
+    on one thread (``forked``: from the DataLoader process, whose limits it inherits). With
+    ``pool_args`` (``BatchReceiver.worker_pool_args``), large CPU tensors go in the shared memory
+    blocks of a ``shared_batches.WorkerBlocks`` pool.
     """
     global _worker_info
     _die_with_parent(parent_pid, started_by_main_thread)
@@ -242,6 +252,7 @@ def _worker_loop(
             init_exception = ExceptionWrapper(where=where)
 
         iteration_end = False
+        pool = None if pool_args is None else shared_batches.WorkerBlocks(*pool_args)
         while True:
             try:
                 task = index_queue.get(timeout=POLL_INTERVAL)
@@ -276,7 +287,7 @@ def _worker_loop(
                     else:
                         data = ExceptionWrapper(where=where)
             if not isinstance(data, _IterableDatasetStopIteration):
-                data = _encode_result(data, worker_id)
+                data = _encode_result(data, worker_id, pool)
             data_queue.put((send_idx, data))
             del data, task, index
     except KeyboardInterrupt:
