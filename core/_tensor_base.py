@@ -150,7 +150,7 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
-        """Bytes the elements take: `numel() * itemsize`."""
+        """The bytes the elements take, `numel() * itemsize`."""
         return self.numel() * self._dtype.itemsize
 
     def is_floating_point(self) -> bool:
@@ -175,6 +175,7 @@ class Size(tuple):
     __slots__ = ()
 
     def numel(self) -> int:
+        """The number of elements a tensor of this size holds (the product of the sizes)."""
         n = 1
         for s in self:
             n *= s

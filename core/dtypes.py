@@ -19,6 +19,7 @@ class dtype:
 
     @property
     def is_complex(self) -> bool:
+        """Always False (ember has no complex dtypes)."""
         return False
 
     def __repr__(self) -> str:

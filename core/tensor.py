@@ -472,7 +472,7 @@ class _TensorMethods:
 
     @property
     def mH(self) -> Tensor:
-        """The conjugate transpose of the last two dims (ember has no complex dtypes: the same as `mT`)."""
+        """The conjugate transpose of the last two dims (ember has no complex dtypes, so the same as `mT`)."""
         if self.ndim < 2:
             raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
         return shp.transpose(self, -2, -1)

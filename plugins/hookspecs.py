@@ -27,7 +27,8 @@ def ember_register_backends(registry) -> None:
     error naming both distributions). Importing the plugin module must not import the
     array library if that is slow or may fail: import it inside the backend class.
 
-    :param registry: the :class:`ember.plugins.registry.BackendRegistrar`.
+    Args:
+        registry: the :class:`ember.plugins.registry.BackendRegistrar`.
     """
 
 
@@ -39,7 +40,8 @@ def ember_register_layers(registry) -> None:
     ``ember.plugins.get_layer("MyLayer")``). Call ``registry.add(cls, name=None)``; the name
     defaults to ``cls.__name__`` and must not shadow a built-in layer.
 
-    :param registry: a :class:`ember.plugins.registry.Registrar` for layers.
+    Args:
+        registry: a :class:`ember.plugins.registry.Registrar` for layers.
     """
 
 
@@ -50,7 +52,8 @@ def ember_register_losses(registry) -> None:
     Called once, the first time a loss is looked up by name (``ember.nn.MyLoss``). Call
     ``registry.add(cls, name=None)``.
 
-    :param registry: a :class:`ember.plugins.registry.Registrar` for losses.
+    Args:
+        registry: a :class:`ember.plugins.registry.Registrar` for losses.
     """
 
 
@@ -61,5 +64,6 @@ def ember_register_optimizers(registry) -> None:
     Called once, the first time an optimizer is looked up by name (``ember.optim.MyOpt``).
     Call ``registry.add(cls, name=None)``.
 
-    :param registry: a :class:`ember.plugins.registry.Registrar` for optimizers.
+    Args:
+        registry: a :class:`ember.plugins.registry.Registrar` for optimizers.
     """

@@ -36,6 +36,7 @@ class FunctionCtx(Node):
         self.materialize_grads = True
 
     def name(self) -> str:
+        """The node's name, `<Function>Backward`."""
         return f"{self._fn_cls.__name__}Backward"
 
     def mark_non_differentiable(self, *tensors) -> None:
@@ -77,14 +78,17 @@ class Function:
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """Compute the outputs from the inputs, saving on `ctx` what `backward` needs; override as a staticmethod."""
         raise RuntimeError("a custom Function must define a static forward(ctx, *args)")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        """Gradients of the inputs (one per input, or None) from those of the outputs; override as a staticmethod."""
         raise RuntimeError("a custom Function must define a static backward(ctx, *grad_outputs) to be differentiated")
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Run `forward` on the arguments, recording the op in the graph when an input requires grad."""
         ctx = FunctionCtx(cls)
         needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
         record = _grad_state.enabled and any(needs)

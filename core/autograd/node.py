@@ -40,6 +40,7 @@ class Node:
     grad_lock = threading.Lock()
 
     def name(self) -> str:
+        """The node's name, as PyTorch's (e.g. `AddBackward0`)."""
         return f"{self.op_name or type(self).__name__}Backward0"
 
     def __repr__(self) -> str:
@@ -47,7 +48,7 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        """PyTorch's view of the edges: ((node, output_nr) or (None, 0)) per input."""
+        """PyTorch's view of the edges, `(node, output_nr)` or `(None, 0)` per input."""
         return tuple(e if e is not None else (None, 0) for e in self.next_edges)
 
     def save_for_backward(self, *tensors) -> None:
@@ -60,6 +61,7 @@ class Node:
 
     @property
     def saved_tensors(self) -> tuple:
+        """The tensors saved for backward; RuntimeError once a backward pass has freed them."""
         saved = self._saved
         if saved is None:
             if self._released:

@@ -994,7 +994,7 @@ def equal(a: Tensor, b: Tensor) -> bool:
 
 
 def isclose(a: Tensor, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
-    """|a - b| <= atol + rtol * |b|, elementwise."""
+    """`|a - b| <= atol + rtol * |b|`, elementwise."""
     if not isinstance(a, Tensor):
         raise not_tensor(a, "isclose")
     a, b = _operands(a, b, "isclose")

@@ -8,7 +8,7 @@ __all__ = ["Im2Col", "Col2Im"]
 
 
 class Im2Col(Op):
-    """The sliding blocks of x (N, C, H, W) as columns (N, C*kh*kw, L)."""
+    """The sliding blocks of x (N, C, H, W) as columns `(N, C*kh*kw, L)`."""
 
     def forward(self, x, kernel_size, stride, padding, dilation):
         self.args = (kernel_size, stride, padding, dilation)
@@ -22,7 +22,7 @@ class Im2Col(Op):
 
 
 class Col2Im(Op):
-    """The sum of columns (N, C*kh*kw, L) back into the blocks of an (N, C, H, W) output of `input_size`."""
+    """The sum of columns `(N, C*kh*kw, L)` back into the blocks of an (N, C, H, W) output of `input_size`."""
 
     def forward(self, cols, input_size, kernel_size, stride, padding, dilation):
         self.args = (kernel_size, stride, padding, dilation)

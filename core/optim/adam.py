@@ -23,7 +23,7 @@ def check_adam_args(lr: float, betas: tuple[float, float], eps: float, weight_de
 class Adam(Optimizer):
     r"""Adam.
 
-    With g = -grad if maximize else grad (plus weight_decay * p, or p *= 1 - lr * weight_decay
+    With g = -grad if maximize else grad (plus weight_decay * p, or `p *= 1 - lr * weight_decay`
     when decoupled): m = lerp(m, g, 1 - beta1); v = beta2 * v + (1 - beta2) * g * g
     (v_max = max(v_max, v) with amsgrad);
     p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps).

@@ -11,7 +11,7 @@ class Adamax(Optimizer):
     r"""Adamax.
 
     With g = -grad if maximize else grad, plus weight_decay * p: m = lerp(m, g, 1 - beta1);
-    u = max(beta2 * u, |g| + eps); p -= lr / (1 - beta1^t) * m / u.
+    `u = max(beta2 * u, |g| + eps)`; p -= lr / (1 - beta1^t) * m / u.
 
     Args:
         params: parameters, named parameters or parameter groups to optimize.

@@ -6,7 +6,7 @@ from .optimizer import ParamsT
 
 
 class AdamW(Adam):
-    r"""AdamW: Adam whose weight decay acts on the weights directly (p *= 1 - lr * weight_decay)
+    r"""AdamW: Adam whose weight decay acts on the weights directly (`p *= 1 - lr * weight_decay`)
     instead of entering the gradient averages.
 
     Args:

@@ -10,7 +10,7 @@ from .optimizer import Optimizer, ParamsT, advance_step, new_step_state, scalar_
 class NAdam(Optimizer):
     r"""NAdam.
 
-    With g = -grad if maximize else grad (plus weight_decay * p, or p *= 1 - lr * weight_decay when
+    With g = -grad if maximize else grad (plus weight_decay * p, or `p *= 1 - lr * weight_decay` when
     decoupled), mu_t = beta1 * (1 - 0.5 * 0.96^(t * momentum_decay)), P_t = prod(mu_1..mu_t):
     m = lerp(m, g, 1 - beta1); v = beta2 * v + (1 - beta2) * g^2; d = sqrt(v / (1 - beta2^t)) + eps;
     p -= lr * (1 - mu_t) / (1 - P_t) * g / d + lr * mu_{t+1} / (1 - P_t * mu_{t+1}) * m / d.

@@ -179,7 +179,7 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def logsigmoid(input: Tensor) -> Tensor:
-    """log(sigmoid(x)), computed as min(x, 0) - log1p(exp(-|x|)) (no overflow for any x)."""
+    """log(sigmoid(x)), computed as `min(x, 0) - log1p(exp(-|x|))` (no overflow for any x)."""
     check_tensor(input, "logsigmoid")
     return LogSigmoid.apply(input)
 
@@ -197,7 +197,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def softsign(input: Tensor) -> Tensor:
-    """x / (1 + |x|)."""
+    """`x / (1 + |x|)`."""
     check_tensor(input, "softsign")
     return input / (ew.abs(input) + 1.0)
 
@@ -209,7 +209,7 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """x where |x| > lambd, else 0."""
+    """x where `|x| > lambd`, else 0."""
     check_tensor(input, "hardshrink")
     return ew.where(ew.abs(input) > lambd, input, 0.0)
 

@@ -142,7 +142,7 @@ def multi_head_attention_forward(
     """The computation of `nn.MultiheadAttention` (sequence-first layout).
 
     Shapes: query (L, N, E) or unbatched (L, E); key (S, N, kdim), value (S, N, vdim);
-    key_padding_mask (N, S) or (S,); attn_mask (L, S) or (N*num_heads, L, S). Bool masks: True = NOT
+    key_padding_mask (N, S) or (S,); attn_mask (L, S) or `(N*num_heads, L, S)`. Bool masks: True = NOT
     allowed to attend; float masks are added to the scores. Returns (attn_output (L, N, E),
     attn_weights (N, L, S) averaged over heads, or (N, num_heads, L, S), or None unless need_weights).
     `is_causal` is a hint that `attn_mask` is the causal mask; an `attn_mask` is still required.
@@ -250,7 +250,7 @@ def multi_head_attention_forward(
 
 
 def _static_or_heads(static: Tensor | None, t: Tensor, batch_heads: int, head_dim: int, name: str) -> Tensor:
-    """(S, N, E) -> (N*num_heads, S, head_dim), or the given static keys/values after a shape check."""
+    """(S, N, E) -> `(N*num_heads, S, head_dim)`, or the given static keys/values after a shape check."""
     if static is None:
         return t.reshape(t.shape[0], batch_heads, head_dim).transpose(0, 1)
     if static.ndim != 3 or static.shape[0] != batch_heads or static.shape[2] != head_dim:

@@ -27,7 +27,7 @@ def _blocks(size: tuple, k: tuple, d: tuple, p: tuple, s: tuple) -> tuple:
 
 
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Extract sliding local blocks of (N, C, H, W) or (C, H, W) into (N, C*kh*kw, L) or (C*kh*kw, L)."""
+    """Extract sliding local blocks of (N, C, H, W) or (C, H, W) into `(N, C*kh*kw, L)` or `(C*kh*kw, L)`."""
     check_tensor(input, "unfold")
     k, d, p, s = _block_args("unfold", kernel_size, dilation, padding, stride)
     if input.ndim not in (3, 4) or any(n == 0 for n in input.shape[1:]):
@@ -44,7 +44,8 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
 
 
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
-    """Sum sliding local blocks (N, C*kh*kw, L) or (C*kh*kw, L) into (N, C, *output_size) or (C, *output_size)."""
+    """Sum sliding local blocks `(N, C*kh*kw, L)` or `(C*kh*kw, L)` into `(N, C, *output_size)` or
+    `(C, *output_size)`."""
     check_tensor(input, "fold")
     size = ntuple(output_size, 2, "output_size", "fold")
     k, d, p, s = _block_args("fold", kernel_size, dilation, padding, stride)

@@ -10,7 +10,7 @@ __all__ = ["linear", "bilinear"]
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = input @ weight^T + bias. Shapes: input (*, in), weight (out, in) or (in,), bias (out,) or ()."""
+    """y = input @ weight^T + bias. Shapes: input `(*, in)`, weight (out, in) or (in,), bias (out,) or ()."""
     if not isinstance(input, Tensor):
         raise not_tensor(input, "linear")
     if not isinstance(weight, Tensor):
@@ -32,7 +32,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o].
 
-    Shapes: input1 (*, in1), input2 (*, in2), weight (out, in1, in2), bias (out,); output (*, out).
+    Shapes: input1 `(*, in1)`, input2 `(*, in2)`, weight (out, in1, in2), bias (out,); output `(*, out)`.
     """
     check_tensor(input1, "bilinear", "input1", 1)
     check_tensor(input2, "bilinear", "input2", 2)

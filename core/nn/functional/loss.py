@@ -100,7 +100,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
 
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
-    """Absolute error |input - target|, reduced; `weight` scales each element (mean = weighted mean)."""
+    """Absolute error `|input - target|`, reduced; `weight` scales each element (mean = weighted mean)."""
     check_tensor(input, "l1_loss")
     check_tensor(target, "l1_loss", "target", 2)
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -111,7 +111,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
 
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
-    """0.5 * z^2 / beta where z = |input - target| < beta, else z - 0.5 * beta (l1_loss when beta == 0)."""
+    """`0.5 * z^2 / beta` where `z = |input - target| < beta`, else `z - 0.5 * beta` (l1_loss when beta == 0)."""
     check_tensor(input, "smooth_l1_loss")
     check_tensor(target, "smooth_l1_loss", "target", 2)
     reduction = legacy_reduction(size_average, reduce, reduction)
@@ -127,7 +127,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
-    """0.5 * z^2 where z = |input - target| < delta, else delta * (z - 0.5 * delta)."""
+    """`0.5 * z^2` where `z = |input - target| < delta`, else `delta * (z - 0.5 * delta)`."""
     check_tensor(input, "huber_loss")
     check_tensor(target, "huber_loss", "target", 2)
     _check_reduction(reduction)

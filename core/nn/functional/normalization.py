@@ -16,7 +16,7 @@ __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm"
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
                bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
-    """Batch normalisation over dim 1 of input (N, C, *).
+    """Batch normalisation over dim 1 of input `(N, C, *)`.
 
     In `training`, normalises with the batch statistics and, when given, updates `running_mean` and
     `running_var` in place: running = (1 - momentum) * running + momentum * batch (the unbiased batch
@@ -47,8 +47,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
                   weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
-    """Instance normalisation: each channel of each sample of input (N, C, *) normalised over its spatial
-    dims (batch_norm on the (1, N*C, *) view). Running statistics, when given, are updated with the average
+    """Instance normalisation: each channel of each sample of input `(N, C, *)` normalised over its spatial
+    dims (batch_norm on the `(1, N*C, *)` view). Running statistics, when given, are updated with the average
     over the batch of the per-instance statistics, and used when `use_input_stats` is False."""
     check_tensor(input, "instance_norm")
     if input.ndim < 3:
@@ -95,7 +95,7 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bi
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
-    """Group normalisation of input (N, C, *): channels split into `num_groups` groups, each normalised over
+    """Group normalisation of input `(N, C, *)`: channels split into `num_groups` groups, each normalised over
     its channels and spatial dims; `weight` and `bias` (C,) are per channel."""
     check_tensor(input, "group_norm")
     if input.ndim < 2:

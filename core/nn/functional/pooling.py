@@ -92,7 +92,7 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 
     Arguments are ints or (h, w) pairs; padding (at most half the effective kernel) never wins; with
     `ceil_mode` a last partial window is kept when it starts inside the input or top/left padding.
-    With `return_indices`, also returns the int64 flat position (h * W + w) of each maximum in its plane.
+    With `return_indices`, also returns the int64 flat position `(h * W + w)` of each maximum in its plane.
     """
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
@@ -229,5 +229,5 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
 
 def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) or (C, H, W) to `output_size` (int or (h, w), None keeps a size);
-    with `return_indices`, also the int64 flat position (h * W + w) of each maximum in its plane."""
+    with `return_indices`, also the int64 flat position `(h * W + w)` of each maximum in its plane."""
     return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)

@@ -30,7 +30,7 @@ def max_pool3d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 
     Arguments are ints or (d, h, w) triples; padding (at most half the effective kernel) never wins; with
     `ceil_mode` a last partial window is kept when it starts inside the input or front padding. With
-    `return_indices`, also returns the int64 flat position (d * H * W + h * W + w) of each maximum.
+    `return_indices`, also returns the int64 flat position `(d * H * W + h * W + w)` of each maximum.
     """
     x, unbatched, kernel, stride, padding, dilation, out = _pool_args("max_pool3d", 3, input, kernel_size, stride,
                                                                       padding, dilation, ceil_mode)

@@ -222,7 +222,7 @@ def _factor(value, name: str, op: str) -> int:
 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
-    """Rearrange (*, C*r^2, H, W) into (*, C, H*r, W*r), r = `upscale_factor`."""
+    """Rearrange `(*, C*r^2, H, W)` into `(*, C, H*r, W*r)`, r = `upscale_factor`."""
     check_tensor(input, "pixel_shuffle")
     r = _factor(upscale_factor, "upscale_factor", "pixel_shuffle")
     if input.ndim < 3:
@@ -239,7 +239,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
-    """Rearrange (*, C, H*r, W*r) into (*, C*r^2, H, W), r = `downscale_factor` (the inverse of `pixel_shuffle`)."""
+    """Rearrange `(*, C, H*r, W*r)` into `(*, C*r^2, H, W)`, r = `downscale_factor` (the inverse of `pixel_shuffle`)."""
     check_tensor(input, "pixel_unshuffle")
     r = _factor(downscale_factor, "downscale_factor", "pixel_unshuffle")
     if input.ndim < 3:

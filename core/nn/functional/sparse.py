@@ -49,7 +49,7 @@ def prepare_lookup(fn: str, input: Tensor, weight: Tensor, padding_idx: int | No
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
-    """Look up rows of `weight` (num_embeddings, embedding_dim) at integer `input` (*): output (*, embedding_dim).
+    """Look up rows of `weight` (num_embeddings, embedding_dim) at integer `input` `(*)`: output `(*, embedding_dim)`.
 
     Args:
         padding_idx: the row at this index gets no gradient.
@@ -65,7 +65,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """int64 tensor of shape (*, num_classes) with a 1 at each index of `tensor` (*); num_classes=-1 infers
+    """int64 tensor of shape `(*, num_classes)` with a 1 at each index of `tensor` `(*)`; num_classes=-1 infers
     it as max + 1."""
     check_tensor(tensor, "one_hot")
     if tensor.dtype is not dtypes.int64:

@@ -47,7 +47,8 @@ class MSELoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """`0.5 * z^2 / beta` for `z = |input - target| < beta`, else `z - 0.5 * beta`. Shapes: input `(*)`, target `(*)`."""
+    """`0.5 * z^2 / beta` for `z = |input - target| < beta`, else `z - 0.5 * beta`.
+    Shapes: input `(*)`, target `(*)`."""
 
     def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
                  beta: float = 1.0) -> None:
@@ -59,7 +60,8 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """`0.5 * z^2` for `z = |input - target| < delta`, else `delta * (z - 0.5 * delta)`. Shapes: input `(*)`, target `(*)`."""
+    """`0.5 * z^2` for `z = |input - target| < delta`, else `delta * (z - 0.5 * delta)`.
+    Shapes: input `(*)`, target `(*)`."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)

@@ -89,6 +89,7 @@ class RandomSampler(Sampler[int]):
     @property
     def num_samples(self) -> int:
         # The dataset's size may change between epochs.
+        """The number of indices drawn per epoch (the dataset's size unless given)."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
