@@ -193,10 +193,10 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group: ProcessGroup 
                async_op: bool = False) -> Work | None:
     """Reduce `tensor` across the group in place: every rank ends with the result (e.g. the sum)."""
     _check_tensor(tensor, "all_reduce")
-    mpi_op = _mpi_op(op, tensor, "all_reduce")
     group = _member(group)
     if group is None:
         return None
+    mpi_op = _mpi_op(op, tensor, "all_reduce")
     _check_matching(group, "all_reduce", op, -1, tensor)
     buffer = HostBuffer(tensor)
     MPI = mpi()
@@ -208,10 +208,10 @@ def reduce(tensor: Tensor, dst: int | None = None, op: ReduceOp = ReduceOp.SUM, 
            async_op: bool = False, group_dst: int | None = None) -> Work | None:
     """Reduce `tensor` across the group into rank `dst`'s tensor (in place there; the others keep theirs)."""
     _check_tensor(tensor, "reduce")
-    mpi_op = _mpi_op(op, tensor, "reduce")
     group = _member(group)
     if group is None:
         return None
+    mpi_op = _mpi_op(op, tensor, "reduce")
     root = _root(group, dst, group_dst, "reduce", "dst")
     _check_matching(group, "reduce", op, root, tensor)
     buffer = HostBuffer(tensor)
@@ -282,10 +282,10 @@ def reduce_scatter(output: Tensor, input_list: list[Tensor], op: ReduceOp = Redu
                    group: ProcessGroup | None = None, async_op: bool = False) -> Work | None:
     """Reduce `input_list[i]` across the group into `output` of group rank i (in place)."""
     _check_tensor(output, "reduce_scatter", "output")
-    mpi_op = _mpi_op(op, output, "reduce_scatter")
     group = _member(group)
     if group is None:
         return None
+    mpi_op = _mpi_op(op, output, "reduce_scatter")
     inputs = _check_list(input_list, output, group.size(), "reduce_scatter", "input_list")
     _check_matching(group, "reduce_scatter", op, -1, output)
     send = numpy.stack([host_array(t) for t in inputs]) if inputs else empty_like_host(output, (0,))
@@ -299,10 +299,10 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: ReduceOp = ReduceOp
     """Reduce `input` (world_size blocks along dim 0) across the group; group rank i gets block i in `output`."""
     _check_tensor(output, "reduce_scatter_tensor", "output")
     _check_tensor(input, "reduce_scatter_tensor", "input")
-    mpi_op = _mpi_op(op, output, "reduce_scatter_tensor")
     group = _member(group)
     if group is None:
         return None
+    mpi_op = _mpi_op(op, output, "reduce_scatter_tensor")
     _check_sizes(input, output, group.size(), "reduce_scatter_tensor", "input")
     _check_matching(group, "reduce_scatter_tensor", op, -1, output)
     send = host_array(input)
