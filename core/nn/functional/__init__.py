@@ -8,7 +8,7 @@ from .normalization import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .conv3d import conv3d  # noqa: F401
-from .pooling3d import avg_pool3d, max_pool3d  # noqa: F401
+from .pooling3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d  # noqa: F401
 from .attention import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403

@@ -1,4 +1,5 @@
-"""3-D pooling, as `torch.nn.functional`: max_pool3d and avg_pool3d as composites of the 2-D pools.
+"""3-D pooling, as `torch.nn.functional`: max_pool3d, avg_pool3d and adaptive_avg_pool3d as composites of the
+2-D pools.
 
 The 2-D pool runs over (H, W) with depth folded into the channels; the depth windows are then
 reduced from strided depth slices. Made of differentiable ops, gradients of any order follow.
@@ -10,9 +11,9 @@ from ...dtype_info import iinfo
 from ...ops.shape import stack
 from ...tensor import Tensor
 from .padding import pad as _pad
-from .pooling import _pool_args, avg_pool2d, max_pool2d
+from .pooling import _adaptive_args, _mean_matrix, _restore, _pool_args, adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
-__all__ = ["max_pool3d", "avg_pool3d"]
+__all__ = ["max_pool3d", "avg_pool3d", "adaptive_avg_pool3d"]
 
 
 def _depth_windows(t: Tensor, depth_out: int, k: int, s: int, p: int, d: int, value: float) -> Tensor:
@@ -91,3 +92,19 @@ def avg_pool3d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
                    for size, o, k, s, p in zip((depth, h, w), out, kernel, stride, padding)]
         result = sums / (factors[0].reshape(-1, 1, 1) * factors[1].reshape(-1, 1) * factors[2])
     return result.squeeze(0) if unbatched else result
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:
+    """Average pooling of (N, C, D, H, W) or (C, D, H, W) to `output_size` (an int, or a (d, h, w) triple where
+    None keeps that input size); window i along each axis covers [floor(i*size/out), ceil((i+1)*size/out)).
+
+    The mean over a box is separable: the 2-D adaptive pool averages (H, W), then one matrix product the depth.
+    """
+    x, unbatched, (od, oh, ow) = _adaptive_args("adaptive_avg_pool3d", 3, input, output_size)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"adaptive_avg_pool3d: expected a floating point input, got {x.dtype}")
+    n, c, d, h, w = x.shape
+    planes = adaptive_avg_pool2d(x.reshape(n, c * d, h, w), (oh, ow)).reshape(n, c, d, oh * ow)
+    if od != d:
+        planes = _mean_matrix(d, od, planes) @ planes
+    return _restore(planes.reshape(n, c, od, oh, ow), 3, unbatched)

@@ -18,6 +18,7 @@ from ...arguments import check_same_device, check_tensor
 from ...ops.shape import stack
 from ...tensor import Tensor
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from .pooling3d import adaptive_avg_pool3d
 
 __all__ = ["interpolate", "upsample", "upsample_nearest", "upsample_bilinear", "pixel_shuffle", "pixel_unshuffle",
            "affine_grid", "grid_sample"]
@@ -163,9 +164,6 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                              "linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if mode == "area" and input.ndim == 5:
-        raise NotImplementedError("interpolate: mode 'area' on 5-D input needs adaptive_avg_pool3d, which ember "
-                                  "does not have")
     nearest_like = mode in ("nearest", "nearest-exact", "area")
     if not (nearest_like and input.ndim in (3, 4, 5) or mode in _MODE_DIMS and input.ndim == _MODE_DIMS[mode] + 2):
         if mode in _MODE_DIMS and input.ndim in (3, 4, 5):
@@ -175,7 +173,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
                                   f"nearest-exact (got {mode})")
     out_size, scales = _output_size(input, size, scale_factor, recompute_scale_factor, mode)
     if mode == "area":
-        return (adaptive_avg_pool1d if input.ndim == 3 else adaptive_avg_pool2d)(input, tuple(out_size))
+        pool = {3: adaptive_avg_pool1d, 4: adaptive_avg_pool2d, 5: adaptive_avg_pool3d}[input.ndim]
+        return pool(input, tuple(out_size))
     if mode not in ("nearest", "nearest-exact") and not input.dtype.is_floating_point:
         raise RuntimeError(f"interpolate: mode '{mode}' needs a floating-point input, got {input.dtype}")
     out = input

@@ -27,6 +27,8 @@ GRAD_CASES = [
     ("bicubic", lambda a: F.interpolate(a, scale_factor=(1.5, 0.75), mode="bicubic"), [(1, 1, 4, 4)]),
     ("trilinear", lambda a: F.interpolate(a, size=(3, 2, 3), mode="trilinear"), [(1, 1, 2, 3, 2)]),
     ("area", lambda a: F.interpolate(a, size=(2, 3), mode="area"), [(1, 2, 5, 4)]),
+    ("area_3d", lambda a: F.interpolate(a, size=(2, 2, 3), mode="area"), [(1, 2, 3, 4, 4)]),
+    ("adaptive_avg_pool3d", lambda a: F.adaptive_avg_pool3d(a, (2, None, 1)), [(2, 5, 3, 2)]),
     ("cosine_similarity", lambda a, b: F.cosine_similarity(a, b, dim=-1), [(3, 4), (1, 4)]),
     ("pairwise_distance", lambda a, b: F.pairwise_distance(a, b, p=3.0), [(3, 4), (3, 4)]),
     ("unfold", lambda a: F.unfold(a, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), [(2, 2, 4, 5)]),
@@ -42,6 +44,15 @@ def test_gradients_match_finite_differences(device, name, fn, shapes):
     inputs = [_rand(s, device, seed=i) for i, s in enumerate(shapes)]
     assert gradcheck(fn, inputs)
     assert gradgradcheck(fn, inputs)
+
+
+def test_adaptive_avg_pool3d_averages_each_box_and_keeps_none_sizes(device):
+    x = ember.arange(16.0, device=device).reshape(1, 1, 2, 2, 4)
+    np.testing.assert_allclose(F.adaptive_avg_pool3d(x, 1).numpy().ravel(), [7.5])
+    np.testing.assert_allclose(nn.AdaptiveAvgPool3d((1, None, 2))(x).numpy(), [[[[[4.5, 6.5], [8.5, 10.5]]]]])
+    assert F.adaptive_avg_pool3d(x[0], (1, 1, 1)).shape == (1, 1, 1, 1)
+    with pytest.raises(RuntimeError, match="adaptive_avg_pool3d: expected a floating point input"):
+        F.adaptive_avg_pool3d(x.long(), 1)
 
 
 def test_interpolate_nearest_uses_the_floor_index_rule(device):
@@ -235,6 +246,8 @@ TORCH_CASES = [
      [(2, 3, 5, 7)]),
     ("trilinear", lambda F, a: F.interpolate(a, scale_factor=1.5, mode="trilinear"), [(1, 2, 3, 4, 5)]),
     ("area", lambda F, a: F.interpolate(a, scale_factor=0.5, mode="area"), [(2, 3, 6, 7)]),
+    ("area_3d", lambda F, a: F.interpolate(a, size=(3, 2, 4), mode="area"), [(2, 3, 5, 6, 7)]),
+    ("adaptive_avg_pool3d", lambda F, a: F.adaptive_avg_pool3d(a, (2, 3, 4)), [(2, 3, 5, 6, 8)]),
     ("cosine_similarity", lambda F, a, b: F.cosine_similarity(a, b, dim=0, eps=1e-3), [(4, 5), (4, 1)]),
     ("pairwise_distance", lambda F, a, b: F.pairwise_distance(a, b, p=1.5, keepdim=True), [(3, 4), (1, 4)]),
     ("unfold", lambda F, a: F.unfold(a, (2, 3), dilation=(2, 1), padding=1, stride=(1, 2)), [(2, 3, 7, 8)]),
