@@ -20,6 +20,7 @@ tracemalloc (numpy's buffers and Python objects; PyTorch's allocator is invisibl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -51,22 +52,18 @@ def _rss_bytes() -> int:
 
 def _reset_peak_rss() -> None:
     """Reset the kernel's peak-RSS mark to the current RSS (Linux; elsewhere the peak cannot be reset)."""
-    try:
+    with contextlib.suppress(OSError):
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")
-    except OSError:
-        pass
 
 
 def _peak_rss_bytes() -> int:
     """The peak resident set size since the last reset (Linux) or since the process started."""
-    try:
+    with contextlib.suppress(OSError):
         with open("/proc/self/status") as fh:
             for line in fh:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) * 1024
-    except OSError:
-        pass
     return _lifetime_peak_rss_bytes()
 
 

@@ -243,10 +243,8 @@ def _progress_bar(total: int | None, progress: bool) -> Iterator[Callable[[int],
     """An ``update(n_bytes)`` callable: a tqdm bar when `progress` and tqdm is installed, else a no-op."""
     tqdm = None
     if progress:
-        try:
+        with contextlib.suppress(ImportError):
             from tqdm import tqdm
-        except ImportError:
-            pass
     if tqdm is None:
         yield lambda n: None
         return

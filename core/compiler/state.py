@@ -10,6 +10,8 @@ flag, the identity, shape and dtype of every state tensor and which of them have
 """
 from __future__ import annotations
 
+import contextlib
+
 import functools
 import types
 from typing import Any
@@ -78,10 +80,8 @@ def roots_of(fn: Any, names: tuple[str, ...]) -> list:
     if isinstance(fn, Module):
         return [fn]
     for cell in getattr(fn, "__closure__", None) or ():
-        try:
+        with contextlib.suppress(ValueError):  # an empty cell (a name assigned later in the enclosing function)
             roots.append(cell.cell_contents)
-        except ValueError:  # an empty cell (a name assigned later in the enclosing function)
-            pass
     g = getattr(fn, "__globals__", None)
     if g is not None:
         roots.extend(g[n] for n in names if n in g)

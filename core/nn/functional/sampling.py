@@ -90,6 +90,36 @@ def _cubic_taps(in_size: int, out_size: int, scale, align_corners: bool) -> list
     return taps
 
 
+def _antialias_weight(x: float, cubic: bool) -> float:
+    """The anti-aliasing filter at distance `x` (PIL's): a triangle, or Keys' cubic with a = -0.5."""
+    x = abs(x)
+    if not cubic:
+        return 1.0 - x if x < 1.0 else 0.0
+    if x < 1.0:
+        return (1.5 * x - 2.5) * x * x + 1.0
+    return (((x - 5.0) * x + 8.0) * x - 4.0) * -0.5 if x < 2.0 else 0.0
+
+
+def _antialias_taps(in_size: int, out_size: int, scale, align_corners: bool,
+                    cubic: bool) -> list[tuple[list[int], list[float]]]:
+    """PyTorch's anti-aliased taps: when downsampling by `step` the filter is stretched by it, so each output
+    averages every input it covers; the weights of each output are normalised to sum to 1."""
+    step = _scale(in_size, out_size, scale, align_corners)
+    support = (2.0 if cubic else 1.0) * max(step, 1.0)
+    stretch = max(step, 1.0)
+    rows = []
+    for i in range(out_size):
+        center = step * (i + 0.5)
+        first = max(int(center - support + 0.5), 0)
+        count = min(int(center + support + 0.5), in_size) - first
+        weights = [_antialias_weight((first + j - center + 0.5) / stretch, cubic) for j in range(count)]
+        total = sum(weights)
+        rows.append((first, [w / total if total else 0.0 for w in weights]))
+    width = max(len(w) for _, w in rows)
+    return [([min(first + k, in_size - 1) for first, _ in rows], [w[k] if k < len(w) else 0.0 for _, w in rows])
+            for k in range(width)]
+
+
 def _resample(x: Tensor, dim: int, taps: list[tuple[list[int], list[float]]]) -> Tensor:
     """sum_k x.index_select(dim, index_k) * weight_k, the weights broadcast along `dim`."""
     shape = [1] * x.ndim
@@ -150,14 +180,14 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     (K = 2; bicubic with a = -0.75 and clamped borders), 'trilinear' (K = 3) and 'area' (adaptive
     average pooling, K = 1, 2). `align_corners` (interpolating modes only) maps the corner pixels'
     centres onto each other; a given `scale_factor` is used for the source positions unless
-    `recompute_scale_factor` is True, as in PyTorch. ember has no anti-aliased resampling (`antialias`).
+    `recompute_scale_factor` is True, as in PyTorch. `antialias` (bilinear and bicubic on 4-D input) stretches
+    the filter when downsampling, so that every input pixel counts (PIL's resize), as PyTorch does.
     """
     check_tensor(input, "interpolate")
     if antialias:
         if mode not in ("bilinear", "bicubic") or input.ndim != 4:
             raise ValueError("Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D "
                              "tensor as input")
-        raise NotImplementedError("interpolate: ember has no anti-aliased resampling; use antialias=False")
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: "
@@ -183,6 +213,8 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
         if mode in ("nearest", "nearest-exact"):
             index = _nearest_index(n_in, n_out, scale, mode == "nearest-exact")
             out = out.index_select(d, creation.tensor(index, dtype=dtypes.int64, device=input.device))
+        elif antialias:
+            out = _resample(out, d, _antialias_taps(n_in, n_out, scale, align_corners, mode == "bicubic"))
         elif mode == "bicubic":
             out = _resample(out, d, _cubic_taps(n_in, n_out, scale, align_corners))
         else:

@@ -28,6 +28,8 @@ GRAD_CASES = [
     ("trilinear", lambda a: F.interpolate(a, size=(3, 2, 3), mode="trilinear"), [(1, 1, 2, 3, 2)]),
     ("area", lambda a: F.interpolate(a, size=(2, 3), mode="area"), [(1, 2, 5, 4)]),
     ("area_3d", lambda a: F.interpolate(a, size=(2, 2, 3), mode="area"), [(1, 2, 3, 4, 4)]),
+    ("bilinear_antialias", lambda a: F.interpolate(a, size=(2, 5), mode="bilinear", antialias=True), [(1, 1, 5, 3)]),
+    ("bicubic_antialias", lambda a: F.interpolate(a, size=(2, 2), mode="bicubic", antialias=True), [(1, 1, 5, 4)]),
     ("adaptive_avg_pool3d", lambda a: F.adaptive_avg_pool3d(a, (2, None, 1)), [(2, 5, 3, 2)]),
     ("cosine_similarity", lambda a, b: F.cosine_similarity(a, b, dim=-1), [(3, 4), (1, 4)]),
     ("pairwise_distance", lambda a, b: F.pairwise_distance(a, b, p=3.0), [(3, 4), (3, 4)]),
@@ -53,6 +55,14 @@ def test_adaptive_avg_pool3d_averages_each_box_and_keeps_none_sizes(device):
     assert F.adaptive_avg_pool3d(x[0], (1, 1, 1)).shape == (1, 1, 1, 1)
     with pytest.raises(RuntimeError, match="adaptive_avg_pool3d: expected a floating point input"):
         F.adaptive_avg_pool3d(x.long(), 1)
+
+
+def test_antialiased_bilinear_downsampling_stretches_the_triangle_by_the_step(device):
+    x = _t([[[[0.0, 2.0, 4.0, 6.0]]]], device)
+    # step 2: the triangle has half-width 2 around centres 1 and 3, so pixel centres 0.5, 1.5, 2.5 weigh
+    # 0.75, 0.75, 0.25 for the first output (and 0.25, 0.75, 0.75 for 1.5, 2.5, 3.5), normalised by 1.75
+    np.testing.assert_allclose(F.interpolate(x, size=(1, 2), mode="bilinear", antialias=True).numpy(),
+                               [[[[2.5 / 1.75, 8.0 / 1.75]]]])
 
 
 def test_interpolate_nearest_uses_the_floor_index_rule(device):
@@ -247,6 +257,12 @@ TORCH_CASES = [
     ("trilinear", lambda F, a: F.interpolate(a, scale_factor=1.5, mode="trilinear"), [(1, 2, 3, 4, 5)]),
     ("area", lambda F, a: F.interpolate(a, scale_factor=0.5, mode="area"), [(2, 3, 6, 7)]),
     ("area_3d", lambda F, a: F.interpolate(a, size=(3, 2, 4), mode="area"), [(2, 3, 5, 6, 7)]),
+    ("bilinear_antialias", lambda F, a: F.interpolate(a, size=(4, 20), mode="bilinear", antialias=True),
+     [(2, 3, 13, 11)]),
+    ("bilinear_antialias_align", lambda F, a: F.interpolate(a, scale_factor=(0.4, 0.3), mode="bilinear",
+                                                            align_corners=True, antialias=True), [(1, 2, 13, 11)]),
+    ("bicubic_antialias", lambda F, a: F.interpolate(a, size=(5, 3), mode="bicubic", antialias=True),
+     [(2, 3, 13, 11)]),
     ("adaptive_avg_pool3d", lambda F, a: F.adaptive_avg_pool3d(a, (2, 3, 4)), [(2, 3, 5, 6, 8)]),
     ("cosine_similarity", lambda F, a, b: F.cosine_similarity(a, b, dim=0, eps=1e-3), [(4, 5), (4, 1)]),
     ("pairwise_distance", lambda F, a, b: F.pairwise_distance(a, b, p=1.5, keepdim=True), [(3, 4), (1, 4)]),
