@@ -5,28 +5,10 @@ and exits 1 when a check failed. Launched by tests/test_distributed_mpi.py.
 """
 from __future__ import annotations
 
-import sys
-import traceback
-
 import ember
 import ember.distributed as dist
 from ember.distributed import ReduceOp
-
-dist.init_process_group("mpi")
-RANK, WORLD = dist.get_rank(), dist.get_world_size()
-assert WORLD == 2, "run me on 2 ranks"
-FAILURES = []
-
-
-def check(fn):
-    try:
-        fn()
-    except Exception:
-        FAILURES.append(fn.__name__)
-        print(f"rank {RANK} FAIL {fn.__name__}: {traceback.format_exc()}", flush=True)
-    else:
-        print(f"rank {RANK} PASS {fn.__name__}", flush=True)
-    return fn
+from rank_checks import RANK, WORLD, check, finish
 
 
 def equal(t, expected):
@@ -253,8 +235,4 @@ def barrier_and_async_barrier():
     assert dist.barrier(async_op=True).wait()
 
 
-failed = len(FAILURES)
-dist.barrier()
-print(f"rank {RANK} DONE failures={failed}", flush=True)
-dist.destroy_process_group()
-sys.exit(1 if failed else 0)
+finish()

@@ -7,31 +7,16 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 import ember
 import ember.distributed as dist
 from ember import nn, optim
 from ember.nn.parallel import DistributedDataParallel as DDP
 from ember.utils.data import DistributedSampler
+from rank_checks import RANK, WORLD, check, finish
 
-dist.init_process_group("mpi")
-RANK, WORLD = dist.get_rank(), dist.get_world_size()
-assert WORLD == 2, "run me on 2 ranks"
 SCRATCH = sys.argv[1]
-FAILURES = []
 ember.set_default_dtype(ember.float64)
-
-
-def check(fn):
-    try:
-        fn()
-    except Exception:
-        FAILURES.append(fn.__name__)
-        print(f"rank {RANK} FAIL {fn.__name__}: {traceback.format_exc()}", flush=True)
-    else:
-        print(f"rank {RANK} PASS {fn.__name__}", flush=True)
-    return fn
 
 
 def build(seed: int) -> nn.Module:
@@ -205,8 +190,4 @@ def distributed_sampler_reads_replicas_and_rank_from_the_group():
     assert sorted(ember.cat(everyone).tolist()) == list(range(10))
 
 
-failed = len(FAILURES)
-dist.barrier()
-print(f"rank {RANK} DONE failures={failed}", flush=True)
-dist.destroy_process_group()
-sys.exit(1 if failed else 0)
+finish()
