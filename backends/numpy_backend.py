@@ -138,7 +138,7 @@ class NumpyBackend(ArrayKernels):
         return r if r.__class__ is self.xp.ndarray else self.xp.asarray(r)
 
     def _gemm(self, a, b):
-        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1:
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1 == b.shape[0]:
             # an outer product (a batch of one's weight gradient): numpy's matmul runs it ~5x slower
             return self.xp.multiply(a, b)
         if self._one_thread is None or a.ndim < 2 or b.ndim < 2 or \
