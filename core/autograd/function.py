@@ -47,6 +47,10 @@ class FunctionCtx(Node):
         """These inputs were modified in place by forward."""
         self._dirty.update(id(t) for t in tensors)
 
+    def grad_place(self, nr: int) -> tuple:
+        zeros = self._out_meta[nr][0]
+        return zeros._bk, zeros._device
+
     def set_materialize_grads(self, value: bool) -> None:
         """When True (default), missing output gradients reach backward as zeros rather than None."""
         self.materialize_grads = bool(value)

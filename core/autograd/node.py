@@ -114,6 +114,10 @@ class Node:
         """Return one gradient (tensor or None) per input, given one gradient per output."""
         raise RuntimeError(f"{self.name()} is not differentiable")
 
+    def grad_place(self, nr: int) -> tuple:
+        """`(backend, device)` of the gradient of output `nr` (that output's own)."""
+        return self.bk, self.device
+
 
 class Op(Node):
     """Base of ember's built-in differentiable ops.
@@ -231,7 +235,12 @@ class AccumulateGrad(Node):
     def name(self) -> str:
         return "AccumulateGrad"
 
-    def accumulate(self, grad, create_graph: bool, stolen: set) -> None:
+    def grad_place(self, nr: int) -> tuple:
+        t = self._variable()
+        return t._bk, t._device
+
+    def accumulate(self, grad) -> None:
+        """Add `grad` (a tensor carrying its own graph: `create_graph=True`) to the leaf's `.grad`, after its hooks."""
         t = self._variable()
         if t is None:
             return
@@ -240,19 +249,32 @@ class AccumulateGrad(Node):
             if result is not None:
                 grad = result
         with self.grad_lock:
+            t._grad = grad if t._grad is None else t._grad + grad
+
+    def accumulate_array(self, grad, stolen: set) -> None:
+        """`accumulate` for the first-order walk, where `grad` is a native array (see the engine)."""
+        t = self._variable()
+        if t is None:
+            return
+        bk, device = t._bk, t._device
+        if t._hooks:
+            for hook in t._hooks:
+                result = hook(_wrap(grad, bk, device))
+                if result is not None:
+                    grad = result._data
+            stolen.add(id(grad))
+        with self.grad_lock:
             current = t._grad
             if current is None:
-                if create_graph:
-                    t._grad = grad
-                elif id(grad) in stolen or grad._grad_fn is not None or not grad._bk.owns_memory(grad._data):
-                    t._grad = _wrap(grad._bk.copy(grad._data), grad._bk, grad._device)
+                if id(grad) in stolen or not bk.owns_memory(grad):
+                    grad = bk.copy(grad)
                 else:
                     stolen.add(id(grad))
-                    t._grad = grad
-            elif create_graph or current._rg:
-                t._grad = current + grad
+                t._grad = _wrap(grad, bk, device)
+            elif current._rg:
+                t._grad = current + _wrap(grad, bk, device)
             else:
-                current._bk.add(current._data, grad._data, out=current._data)
+                current._bk.add(current._data, grad, out=current._data)
 
 
 _leaf_edge_lock = threading.Lock()

@@ -349,3 +349,62 @@ def test_a_leaf_keeps_one_accumulate_grad_node_that_refers_back_to_it_weakly():
     del x, first, second
     gc.collect()
     y.backward()  # the leaf is gone: nothing to accumulate into, and no error
+
+
+def test_custom_function_gradient_held_by_user_is_not_adopted_as_leaf_grad(device):
+    kept = ember.tensor([1.0, 1.0], device=device)
+
+    class Kept(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return kept
+
+    x = ember.tensor([3.0, 4.0], device=device, requires_grad=True)
+    Kept.apply(x).sum().backward()
+    Kept.apply(x).sum().backward()  # accumulates in place into x.grad
+    assert kept.tolist() == [1.0, 1.0] and x.grad.tolist() == [2.0, 2.0]
+
+
+def test_gradient_seen_by_a_hook_is_not_changed_by_later_accumulation(device):
+    seen = []
+    x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = x * 3
+    y.register_hook(seen.append)
+    y.sum().backward()
+    (x * 3).sum().backward()
+    assert seen[0].tolist() == [1.0, 1.0] and x.grad.tolist() == [6.0, 6.0]
+
+
+def test_leaf_hook_result_replaces_gradient_and_stays_unshared(device):
+    stash = []
+
+    def double(g):
+        stash.append(g)
+        return g * 2
+
+    x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
+    x.register_hook(double)
+    (x * 1.5).sum().backward()
+    (x * 1.5).sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0] and stash[0].tolist() == [1.5, 1.5]
+
+
+def test_gradients_of_a_multi_output_custom_function_reach_both_inputs(device):
+    class Split(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * 2, b * 3
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            return ga * 2, gb * 3
+
+    a = ember.tensor([1.0], device=device, requires_grad=True)
+    b = ember.tensor([1.0], device=device, requires_grad=True)
+    p, q = Split.apply(a, b)
+    (p + q + p).sum().backward()
+    assert a.grad.tolist() == [4.0] and b.grad.tolist() == [3.0]
