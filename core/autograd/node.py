@@ -54,10 +54,7 @@ class Node:
     def save_for_backward(self, *tensors) -> None:
         """Keep `tensors` (or None) for backward; in-place changes before backward are detected."""
         self._saved = tensors
-        versions = []
-        for t in tensors:
-            versions.append(0 if t is None else t._version[0])
-        self._saved_versions = versions
+        self._saved_versions = [0 if t is None else t._version[0] for t in tensors]
 
     @property
     def saved_tensors(self) -> tuple:
@@ -152,15 +149,17 @@ class Op(Node):
         if _grad_state.enabled:
             # one pass: which inputs need a gradient, and the graph edge of each that does
             needs, edges = [], []
+            record = False
             for t in inputs:
                 if isinstance(t, Tensor) and t._rg:
                     fn = t._grad_fn
                     edges.append((fn, t._output_nr) if fn is not None else t._leaf_edge or leaf_edge(t))
                     needs.append(True)
+                    record = True
                 else:
                     edges.append(None)
                     needs.append(False)
-            if True in needs:
+            if record:
                 node.needs_input_grad = needs
             else:
                 edges = None
@@ -168,13 +167,19 @@ class Op(Node):
             data = node.forward(*inputs, **params)
         except (ValueError, TypeError, IndexError) as exc:
             raise node.error(inputs, exc) from exc
-        out = _wrap(data, node.bk, node.device, src._dtype if cls.keeps_dtype else None)
+        bk = node.bk  # forward may have changed it (an op that moves data)
+        out = _new(Tensor)  # _wrap, inline
+        out._data = data
+        out._bk = bk
+        out._device = node.device
+        out._dtype = src._dtype if cls.keeps_dtype else bk.dtype_of(data)
+        out._version = version = [0]
         if edges is not None:
             node.next_edges = edges
             out._grad_fn = node
             out._rg = True
             if cls.save_output:
-                node._out = (data, node.bk, node.device, out._version, 0)
+                node._out = (data, bk, node.device, version, 0)
         return out
 
     def error(self, inputs, exc: Exception) -> Exception:

@@ -143,8 +143,9 @@ class Add(Op):
     def backward_arrays(self, g):
         na, nb = self.needs_input_grad
         sa, sb = self.shapes
-        bk = self.bk
-        return (unbroadcast_array(bk, g, sa) if na else None, unbroadcast_array(bk, g, sb) if nb else None)
+        shape = g.shape
+        return ((g if shape == sa else unbroadcast_array(self.bk, g, sa)) if na else None,
+                (g if shape == sb else unbroadcast_array(self.bk, g, sb)) if nb else None)
 
 
 class Sub(Op):
@@ -188,8 +189,16 @@ class Mul(Op):
         na, nb = self.needs_input_grad
         sa, sb = self.shapes
         bk = self.bk
-        return (unbroadcast_array(bk, bk.mul(g, b._data), sa) if na else None,
-                unbroadcast_array(bk, bk.mul(g, a._data), sb) if nb else None)
+        ga = gb = None
+        if na:
+            ga = bk.mul(g, b._data)
+            if ga.shape != sa:
+                ga = unbroadcast_array(bk, ga, sa)
+        if nb:
+            gb = bk.mul(g, a._data)
+            if gb.shape != sb:
+                gb = unbroadcast_array(bk, gb, sb)
+        return ga, gb
 
 
 class Div(Op):
