@@ -276,13 +276,12 @@ class _TensorMethods:
                               requires_grad=requires_grad)
 
     # ---- arithmetic operators ------------------------------------------------------------
-    def __add__(self, other): return ew.add(self, other)
-    def __radd__(self, other): return ew.add(self, other)
-    def __sub__(self, other): return ew.sub(self, other)
+    # the common binary operators are the ops themselves: one Python call less per operation
+    __add__ = __radd__ = ew.add
+    __sub__ = ew.sub
     def __rsub__(self, other): return ew.rsub(self, other)
-    def __mul__(self, other): return ew.mul(self, other)
-    def __rmul__(self, other): return ew.mul(self, other)
-    def __truediv__(self, other): return ew.div(self, other)
+    __mul__ = __rmul__ = ew.mul
+    __truediv__ = ew.div
     def __rtruediv__(self, other): return ew.rdiv(self, other)
     def __floordiv__(self, other): return ew.floor_divide(self, other)
     def __rfloordiv__(self, other): return ew.floor_divide(ew.as_operand(other, self), self)
