@@ -54,7 +54,10 @@ class Node:
     def save_for_backward(self, *tensors) -> None:
         """Keep `tensors` (or None) for backward; in-place changes before backward are detected."""
         self._saved = tensors
-        self._saved_versions = [0 if t is None else t._version[0] for t in tensors]
+        versions = []  # a loop: faster than a comprehension for the one to three tensors ops save
+        for t in tensors:
+            versions.append(0 if t is None else t._version[0])
+        self._saved_versions = versions
 
     @property
     def saved_tensors(self) -> tuple:
