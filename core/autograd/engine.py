@@ -17,14 +17,15 @@ def _collect(root_nodes) -> dict:
     """How many edges point at each node reachable from `root_nodes` (0 for roots nothing points at)."""
     deps = dict.fromkeys(root_nodes, 0)
     stack = list(deps)
+    pop, push, get = stack.pop, stack.append, deps.get  # bound once: this loop runs once per graph node
     while stack:
-        for edge in stack.pop().next_edges:
+        for edge in pop().next_edges:
             if edge is not None:
                 nxt = edge[0]
-                n = deps.get(nxt)
+                n = get(nxt)
                 if n is None:
                     deps[nxt] = 1
-                    stack.append(nxt)
+                    push(nxt)
                 else:
                     deps[nxt] = n + 1
     return deps
@@ -98,9 +99,10 @@ def _walk_arrays(root_edges, root_nodes, root_grads, deps, retain_graph, capture
         stolen.add(id(g._data))
         _add_to_buffer(buffers, node, nr, g._data, _add_arrays)
     ready = [n for n in root_nodes if deps[n] == 0]
+    pop_ready, push_ready, pop_grad, get_grad = ready.pop, ready.append, buffers.pop, buffers.get
     while ready:
-        node = ready.pop()
-        grad = buffers.pop(node, None)  # the gradient (one output) or a list of them
+        node = pop_ready()
+        grad = pop_grad(node, None)  # the gradient (one output) or a list of them
         if grad is not None and (captures is not None or node._pre_hooks is not None):
             grad = _observe_arrays(node, grad, captures, results, stolen)
         if node.__class__ is AccumulateGrad:
@@ -132,14 +134,14 @@ def _walk_arrays(root_edges, root_nodes, root_grads, deps, retain_graph, capture
             nxt = edge[0]
             if g is not None:
                 if nxt.n_outputs == 1:  # _add_to_buffer inline
-                    old = buffers.get(nxt)
+                    old = get_grad(nxt)
                     buffers[nxt] = g if old is None else _add_arrays(nxt, 0, old, g)
                 else:
                     _add_to_buffer(buffers, nxt, edge[1], g, _add_arrays)
             left = deps[nxt] - 1
             deps[nxt] = left
             if not left:
-                ready.append(nxt)
+                push_ready(nxt)
 
 
 def _walk_tensors(root_edges, root_nodes, root_grads, deps, retain_graph, captures, needed, results, accumulate):
