@@ -48,6 +48,7 @@ class FunctionCtx(Node):
         self._dirty.update(id(t) for t in tensors)
 
     def grad_place(self, nr: int) -> tuple:
+        """`(backend, device)` of the gradient of output `nr` (that output's own)."""
         zeros = self._out_meta[nr][0]
         return zeros._bk, zeros._device
 

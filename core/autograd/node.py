@@ -244,6 +244,7 @@ class AccumulateGrad(Node):
         return "AccumulateGrad"
 
     def grad_place(self, nr: int) -> tuple:
+        """`(backend, device)` of the leaf's gradient (the leaf's own)."""
         t = self._variable()
         return t._bk, t._device
 
