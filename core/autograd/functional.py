@@ -63,6 +63,8 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
     results = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs, accumulate=False)
     for t, g in zip(inputs, results):
         if g is not None:
+            if not create_graph:
+                g = g.clone()  # the gradient may share memory with the caller's (or another input's)
             with t._edge()[0].grad_lock:
                 t._grad = g if t._grad is None else t._grad + g
 

@@ -408,3 +408,11 @@ def test_gradients_of_a_multi_output_custom_function_reach_both_inputs(device):
     p, q = Split.apply(a, b)
     (p + q + p).sum().backward()
     assert a.grad.tolist() == [4.0] and b.grad.tolist() == [3.0]
+
+
+def test_backward_with_inputs_never_shares_memory_with_the_given_gradient(device):
+    x = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
+    g = ember.tensor([5.0, 5.0], device=device)
+    x.backward(g, inputs=[x])
+    (x * 1.0).backward(g)  # accumulates into x.grad in place
+    assert g.tolist() == [5.0, 5.0] and x.grad.tolist() == [10.0, 10.0]
