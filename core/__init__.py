@@ -59,19 +59,16 @@ from .ops.sorting import (
     unique_consecutive,
 )
 from .backend_lookup import backend_by_name
-from . import utils, data, transforms, nn, optim, cuda  # noqa: E402  (need Tensor and the creation functions above)
+from . import utils, nn  # noqa: E402  (need Tensor and the creation functions above)
 from .utils.dlpack import from_dlpack  # noqa: E402
 from . import special  # noqa: E402
 from .special import log_softmax, softmax  # noqa: E402
 from .printing import get_printoptions, printoptions, set_printoptions
 from .dtype_info import finfo, iinfo
 from .threads import get_num_threads, set_num_threads
-from . import compiler  # noqa: E402
-from .compiler import compile  # noqa: E402  (shadows the builtin inside ember only, as torch.compile)
 from .legacy_types import (
     BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor,
 )
-from . import optim  # noqa: E402
 from .arguments import check_tensor as _check_tensor
 
 float = float32  # noqa: A001  (PyTorch's aliases ember.float / ember.int)
@@ -153,30 +150,30 @@ from .tensor_docs import document as _document  # noqa: E402
 _document(Tensor, _sys.modules[__name__])
 
 
+#: submodules imported on first use (`ember.optim`, `import ember.optim` and `from ember import optim` all work)
+_LAZY_MODULES = frozenset({"backends", "compiler", "cuda", "data", "distributed", "hub", "models", "optim",
+                           "serialization", "transforms"})
+
+
 def __getattr__(name: str):
-    if name == "backends":  # the backend classes and PyTorch's flag namespaces (ember.backends.cudnn, .mps)
+    if name in _LAZY_MODULES:
         import importlib
 
-        return importlib.import_module("ember.backends")
-    if name == "distributed":  # imported on first use; it imports mpi4py only in init_process_group
-        import importlib
+        return importlib.import_module(f"ember.{name}")
+    if name in ("save", "load"):  # with serialization: zip, hashing and json
+        from . import serialization
 
-        return importlib.import_module("ember.distributed")
-    if name == "hub":  # imported on first use: ember.hub.load, ember.hub.get_dir, ...
-        import importlib
+        return getattr(serialization, name)
+    if name == "compile":  # `ember.compile`, as `torch.compile` (the builtin stays unshadowed inside ember)
+        from .compiler import compile
 
-        return importlib.import_module("ember.hub")
-    if name == "models":  # the model zoo, imported on first use (~50 ms)
-        import importlib
-
-        return importlib.import_module("ember.models")
-    if name in ("save", "load", "serialization"):  # imported on first use (zip, hashing and json with it)
-        import importlib
-
-        serialization = importlib.import_module("ember.serialization")
-        return serialization if name == "serialization" else getattr(serialization, name)
+        return compile
     if name == "default_generator":
         from .random import default_generator_for
 
         return default_generator_for("cpu")
     raise AttributeError(f"module 'ember' has no attribute '{name}'")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | _LAZY_MODULES | {"compile", "save", "load", "default_generator"})

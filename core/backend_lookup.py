@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import threading
 
-from ember.plugins.manager import get_plugin_manager
-
 _instances: dict = {}
 _lock = threading.Lock()
 
 
 def backend_class(device_type: str) -> type:
     """The backend class registered for `device_type`; RuntimeError names the known types when none is."""
+    from ember.plugins.manager import get_plugin_manager  # the plugin system loads at the first device lookup
+
     registry = get_plugin_manager().backends
     cls = registry.by_device_type.get(device_type)
     if cls is None:
@@ -51,6 +51,8 @@ def instantiated(device_type: str) -> list[int]:
 
 def backend_by_name(name: str):
     """The backend instance registered under `name` (e.g. "numpy"), for its first device."""
+    from ember.plugins.manager import get_plugin_manager
+
     registry = get_plugin_manager().backends
     cls = registry.by_name.get(name)
     if cls is None:

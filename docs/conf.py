@@ -43,7 +43,7 @@ ember_api_modules = [
 ]
 
 # Names a module's __getattr__ provides on first use (not in its namespace until then).
-ember_api_lazy_names = {"ember": ["save", "load", "default_generator"]}
+ember_api_lazy_names = {"ember": ["compile", "save", "load", "default_generator"]}
 
 nitpicky = True
 nitpick_ignore = [
