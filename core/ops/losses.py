@@ -11,7 +11,18 @@ from .._tensor_base import Tensor, _wrap
 from . import elementwise as ew
 from .activations import Softmax
 
-__all__ = ["NllLoss", "CrossEntropyIndex", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits"]
+__all__ = ["NllLoss", "CrossEntropyIndex", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "value_range"]
+
+
+def value_range(t: Tensor) -> tuple[int, int]:
+    """(min, max) of the integer tensor `t` as Python ints, read on the host; (0, -1) when `t` is empty.
+
+    Two reductions on the native array (no graph nodes): the class-index check of every cross-entropy call."""
+    data = t._data
+    if 0 in data.shape:
+        return 0, -1
+    bk = t._bk
+    return int(bk.to_numpy(bk.min(data))), int(bk.to_numpy(bk.max(data)))
 
 
 class _ClassIndexLoss(Op):

@@ -13,7 +13,7 @@ from ... import dtypes
 from ...arguments import check_same_device, check_tensor
 from ...dtype_info import scalar_type_name
 from ...ops import elementwise as ew
-from ...ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropyIndex, NllLoss
+from ...ops.losses import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropyIndex, NllLoss, value_range
 from ...tensor import Tensor
 from .activation import log_softmax
 
@@ -180,13 +180,6 @@ def _class_layout(name: str, input: Tensor, target: Tensor) -> tuple[Tensor, Ten
     return input, target, False
 
 
-def _value_range(t: Tensor) -> tuple[int, int]:
-    """(min, max) of the integer tensor `t`; (0, -1) when it is empty."""
-    if 0 in t.shape:
-        return 0, -1
-    return int(t.min()), int(t.max())
-
-
 def _check_class_weight(name: str, n_classes: int, weight: Tensor | None) -> None:
     if weight is not None and (weight.ndim != 1 or weight.shape[0] != n_classes):
         raise RuntimeError(f"{name}: weight tensor should be defined either for all {n_classes} classes or no classes "
@@ -196,11 +189,11 @@ def _check_class_weight(name: str, n_classes: int, weight: Tensor | None) -> Non
 def _check_class_targets(name: str, n_classes: int, target: Tensor, weight: Tensor | None, ignore_index: int) -> bool:
     """Validate class-index targets and `weight`; True when some target may equal `ignore_index` (needs a mask)."""
     _check_class_weight(name, n_classes, weight)
-    lo, hi = _value_range(target)
+    lo, hi = value_range(target)
     if 0 <= lo and hi < n_classes and not lo <= ignore_index <= hi:
         return False
     valid = target != ignore_index
-    lo, hi = _value_range(ew.where(valid, target, 0))
+    lo, hi = value_range(ew.where(valid, target, 0))
     if lo < 0 or hi >= n_classes:
         host = target.cpu().numpy()
         bad = host[(host != ignore_index) & ((host < 0) | (host >= n_classes))].flat[0]
