@@ -201,35 +201,97 @@ class ArrayKernels(ArrayBackend):
         return momentum_buffer
 
     # ---- convolution and pooling ----
-    # Convolutions run as one GEMM over channel-major columns (C*kh*kw, N*Ho*rows): numpy's
-    # stacked matmul would run one small GEMM per sample. With stride 1 the columns are built on
-    # a "wide" grid whose rows span the padded width, so each kernel offset is one contiguous
-    # shift of the flattened padded planes (long copies and adds instead of short strided
-    # rows); the extra columns are cropped from the output and zero in gradients.
-    def _padded_planes(self, x, padding, extra_rows: int):
-        """`x` (N, C, H, W) zero-padded into a new (C, N, H + 2ph + extra_rows, W + 2pw) array."""
+    # Convolutions run as GEMMs over channel-major columns (C*kh*kw, B*Ho*row) of chunks of B
+    # samples: numpy's stacked matmul would run one small GEMM per sample (layers with few column
+    # rows are the exception, below). With stride 1 the columns are built on a "wide" grid whose
+    # rows hold a padded input row, so each kernel offset is one contiguous shift of the flattened
+    # padded planes (long copies and adds instead of short strided rows); the extra columns are
+    # cropped from the output and zero in gradients. Adjacent rows share their zero columns (a
+    # window reaching past a row's right end reads the next row's left padding), which keeps the
+    # wide rows, and the products' wasted columns, short.
+    @staticmethod
+    def _wide_row(width: int, kernel_width: int, padding: int, dilation: int) -> int:
+        """The row length of the wide grid: the input row and one shared run of zeros, long enough
+        to pad either side and to hold a row of outputs."""
+        return width + max(padding, 2 * padding - (kernel_width - 1) * dilation)
+
+    def _padded_planes(self, x, padding, extra_rows: int, row: int):
+        """`x` (N, C, H, W) in a new zero (C, N, H + 2ph + extra_rows, row) array, at rows ph:ph+H and
+        columns pw:pw+W."""
         n, c, h, w = x.shape
         ph, pw = padding
-        buf = self.xp.zeros((c, n, h + 2 * ph + extra_rows, w + 2 * pw), x.dtype)
+        buf = self.xp.zeros((c, n, h + 2 * ph + extra_rows, row), x.dtype)
         buf[:, :, ph:ph + h, pw:pw + w] = x.transpose(1, 0, 2, 3)
         return buf
 
-    def _conv_columns(self, x, kernel_size, stride, padding, dilation, output_size):
+    def _conv_columns(self, x, kernel_size, stride, padding, dilation, output_size, ones: bool = False):
         """(columns `(C*kh*kw, N*Ho*row)`, row): the patches of `x` for the first `output_size` outputs,
-        row = padded width (stride 1) or Wo."""
+        row = the wide row (stride 1) or Wo; with `ones`, a last row of ones (it sums a bias gradient)."""
         n, c = x.shape[:2]
         (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel_size, stride, dilation, output_size
-        wide = sh == 1 and sw == 1
-        buf = self._padded_planes(x, padding, 1 if wide and kw > 1 else 0)
-        sc, sn, sr, it = buf.strides
         as_strided = self.xp.lib.stride_tricks.as_strided
-        if wide:
-            row = buf.shape[3]
+        if sh == 1 and sw == 1:
+            row = self._wide_row(x.shape[3], kw, padding[1], dw)
+            # the last sample's windows read up to (kw-1)*dw past its last row
+            buf = self._padded_planes(x, padding, -(-(kw - 1) * dw // row), row)
+            sc, sn, sr, it = buf.strides
             view = as_strided(buf, (c, kh, kw, n, ho * row), (sc, dh * sr, dw * it, sn, it))
         else:
+            buf = self._padded_planes(x, padding, 0, x.shape[3] + 2 * padding[1])
+            sc, sn, sr, it = buf.strides
             row = wo
             view = as_strided(buf, (c, kh, kw, n, ho, wo), (sc, dh * sr, dw * it, sn, sh * sr, sw * it))
-        return view.reshape(c * kh * kw, n * ho * row), row
+        k = c * kh * kw
+        cols = self.xp.empty((k + ones, n * ho * row), x.dtype)
+        cols[:k].reshape(view.shape)[...] = view
+        if ones:
+            cols[k] = 1
+        return cols, row
+
+    #: the most bytes of columns one product of the channel-major layout covers: the batch runs in
+    #: chunks of samples whose columns stay in cache while they are copied and multiplied (the
+    #: products stay large enough for OpenBLAS's full speed), and memory stays flat for large batches
+    conv_chunk_bytes = 1 << 21
+
+    def _batch_chunks(self, x, kernel_size, stride, output_size) -> list[tuple[int, int]]:
+        """(start, stop) sample ranges whose channel-major columns take about `conv_chunk_bytes`."""
+        n, c = x.shape[:2]
+        (kh, kw), (ho, wo) = kernel_size, output_size
+        row = x.shape[3] + kw if stride[0] == stride[1] == 1 else wo  # a bound on the padded width
+        per_sample = c * kh * kw * ho * row * x.dtype.itemsize
+        step = max(1, self.conv_chunk_bytes // max(1, per_sample))
+        return [(start, min(n, start + step)) for start in range(0, n, step)] or [(0, 0)]
+
+    # Without groups, a layer with fewer column rows than output channels (C*kh*kw <= O: the first
+    # layers, C=1 or 3) runs sample-major: one product per sample of the weight (O, C*kh*kw) with that
+    # sample's columns (C*kh*kw, Ho*Wo) writes its (O, Ho*Wo) output straight in NCHW, where the
+    # channel-major layout above would transpose an output (and its gradient) much larger than the
+    # columns. A row of ones under the columns adds the bias in the same product (and sums its
+    # gradient). Wider layers keep the large channel-major GEMMs, which OpenBLAS runs faster (and on
+    # several threads).
+    @staticmethod
+    def _sample_major(weight_shape, groups: int) -> bool:
+        o, c, kh, kw = weight_shape
+        return groups == 1 and c * kh * kw <= o
+
+    def _sample_columns(self, x, kernel_size, stride, padding, dilation, output_size, ones: bool):
+        """The patches of `x` (N, C, H, W) for the first `output_size` outputs as per-sample columns
+        `(N, C*kh*kw (+1), Ho*Wo)`, rows ordered (c, i, j), then a row of ones when `ones`."""
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (dh, dw), (ho, wo), (ph, pw) = kernel_size, stride, dilation, output_size, padding
+        src = x
+        if ph or pw:
+            src = self.xp.zeros((n, c, h + 2 * ph, w + 2 * pw), x.dtype)
+            src[:, :, ph:ph + h, pw:pw + w] = x
+        sn, sc, sr, it = src.strides
+        view = self.xp.lib.stride_tricks.as_strided(src, (n, c, kh, kw, ho, wo),
+                                                    (sn, sc, dh * sr, dw * it, sh * sr, sw * it))
+        k = c * kh * kw
+        cols = self.xp.empty((n, k + ones, ho * wo), x.dtype)
+        cols[:, :k].reshape(view.shape)[...] = view  # splits axes only: a view of cols, never a copy
+        if ones:
+            cols[:, k] = 1
+        return cols
 
     def _grad_rows(self, grad, row: int):
         """`grad` (N, O, Ho, Wo) as `(O, N*Ho*row)`, zero in the columns past Wo."""
@@ -249,14 +311,28 @@ class ArrayKernels(ArrayBackend):
         return out.reshape(-1, out.shape[2])
 
     def conv2d(self, x, weight, stride, padding, dilation, groups):
+        return self.conv2d_bias(x, weight, None, stride, padding, dilation, groups)
+
+    def conv2d_bias(self, x, weight, bias, stride, padding, dilation, groups):
         n, o = x.shape[0], weight.shape[0]
         ho, wo = _conv_out(x.shape[2:], weight.shape[2:], stride, padding, dilation)
-        cols, row = self._conv_columns(x, weight.shape[2:], stride, padding, dilation, (ho, wo))
-        out = self._grouped_matmul(weight.reshape(o, -1), cols, groups).reshape(o, n, ho, row)[:, :, :, :wo]
+        w2 = weight.reshape(o, -1)
+        ones = bias is not None and groups == 1  # the bias as the weight of a row of ones in the columns
+        if ones:
+            w2 = self.xp.concatenate((w2, bias.reshape(o, 1)), axis=1)
+        if self._sample_major(weight.shape, groups):
+            cols = self._sample_columns(x, weight.shape[2:], stride, padding, dilation, (ho, wo), ones)
+            return self._gemm(w2, cols).reshape(n, o, ho, wo)
         # a dense NCHW result (one copy) keeps the ReLU, pooling and their gradients that follow on
-        # contiguous arrays: on this strided view each of them runs about 2x slower
-        nchw = self.xp.empty((n, o, ho, wo), out.dtype)
-        nchw.transpose(1, 0, 2, 3)[...] = out
+        # contiguous arrays: on the strided product each runs about 2x slower
+        nchw = self.xp.empty((n, o, ho, wo), x.dtype)
+        for start, stop in self._batch_chunks(x, weight.shape[2:], stride, (ho, wo)):
+            cols, row = self._conv_columns(x[start:stop], weight.shape[2:], stride, padding, dilation, (ho, wo),
+                                           ones)
+            out = self._grouped_matmul(w2, cols, groups).reshape(o, stop - start, ho, row)[:, :, :, :wo]
+            nchw[start:stop].transpose(1, 0, 2, 3)[...] = out
+            if bias is not None and not ones:
+                self.xp.add(nchw[start:stop], bias.reshape(1, o, 1, 1), out=nchw[start:stop])
         return nchw
 
     def conv2d_backward_input(self, grad, weight, input_size, stride, padding, dilation, groups):
@@ -264,21 +340,29 @@ class ArrayKernels(ArrayBackend):
         n, o, ho, wo = grad.shape
         (kh, kw), (h, w), (ph, pw), (dh, dw) = weight.shape[2:], input_size, padding, dilation
         c = weight.shape[1] * groups
-        wide = stride[0] == 1 and stride[1] == 1
         hp, wp = h + 2 * ph, w + 2 * pw
-        row = wp if wide else wo
         wt = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1).reshape(-1, o // groups)
-        cols = self._grouped_matmul(wt, self._grad_rows(grad, row), groups).reshape(c, kh, kw, n, ho * row)
-        if wide:
-            extra = 1 if kw > 1 else 0
-            planes = xp.zeros((c, n, (hp + extra) * wp), grad.dtype)
-            span = ho * wp
+        if stride[0] == 1 and stride[1] == 1:
+            # the gradient rows span whole planes of wide rows, zero past (Ho, Wo), so the columns are
+            # zero there too: each kernel offset then adds to the planes of all samples with one shift
+            # (one long add, where per-sample rows run ~3x slower). A plane holds the top padding and
+            # the input rows; its bottom padding overlaps the next plane's top padding (both are
+            # dropped), and past a row's end a window lands in the next row's left padding. So every
+            # nonzero column lands in its own sample's input rows or in padding, and the zeros
+            # shifted past them add nothing.
+            row, plane = self._wide_row(w, kw, pw, dw), max(h + ph, ho)
+            rows = xp.zeros((o, n, plane, row), grad.dtype)
+            rows[:, :, :ho, :wo] = grad.transpose(1, 0, 2, 3)
+            span = n * plane * row
+            cols = self._grouped_matmul(wt, rows.reshape(o, span), groups).reshape(c, kh, kw, span)
+            planes = xp.zeros((c, span + (kh - 1) * dh * row + (kw - 1) * dw), grad.dtype)
             for i in range(kh):
                 for j in range(kw):
-                    start = i * dh * wp + j * dw
-                    planes[:, :, start:start + span] += cols[:, i, j]
-            planes = planes.reshape(c, n, hp + extra, wp)
+                    start = i * dh * row + j * dw
+                    planes[:, start:start + span] += cols[:, i, j]
+            planes = planes[:, :span].reshape(c, n, plane, row)
         else:
+            cols = self._grouped_matmul(wt, self._grad_rows(grad, wo), groups).reshape(c, kh, kw, n, ho * wo)
             planes = xp.zeros((c, n, hp, wp), grad.dtype)
             cols = cols.reshape(c, kh, kw, n, ho, wo)
             for i in range(kh):
@@ -291,10 +375,30 @@ class ArrayKernels(ArrayBackend):
         return nchw
 
     def conv2d_backward_weight(self, x, grad, kernel_size, stride, padding, dilation, groups):
+        return self._conv_parameter_grads(x, grad, kernel_size, stride, padding, dilation, groups, False)[0]
+
+    def conv2d_backward_weight_bias(self, x, grad, kernel_size, stride, padding, dilation, groups):
+        return self._conv_parameter_grads(x, grad, kernel_size, stride, padding, dilation, groups, True)
+
+    def _conv_parameter_grads(self, x, grad, kernel_size, stride, padding, dilation, groups, bias: bool):
+        """(weight gradient, bias gradient or None): without groups the bias gradient comes out of the
+        weight gradient's product, as the column of its row of ones."""
         n, o = grad.shape[:2]
-        cols, row = self._conv_columns(x, kernel_size, stride, padding, dilation, grad.shape[2:])
-        dw = self._weight_gradient(self._grad_rows(grad, row), cols, n, groups)
-        return dw.reshape((o, x.shape[1] // groups) + tuple(kernel_size))
+        shape = (o, x.shape[1] // groups) + tuple(kernel_size)
+        ones = bias and groups == 1
+        if self._sample_major(shape, groups):
+            cols = self._sample_columns(x, kernel_size, stride, padding, dilation, grad.shape[2:], ones)
+            dw = self._gemm(grad.reshape(n, o, -1), cols.transpose(0, 2, 1)).sum(0)
+        else:
+            dw = None
+            for start, stop in self._batch_chunks(x, kernel_size, stride, grad.shape[2:]):
+                cols, row = self._conv_columns(x[start:stop], kernel_size, stride, padding, dilation, grad.shape[2:],
+                                               ones)
+                part = self._weight_gradient(self._grad_rows(grad[start:stop], row), cols, stop - start, groups)
+                dw = part.reshape(o, -1) if dw is None else self.xp.add(dw, part.reshape(o, -1), out=dw)
+        if ones:
+            return dw[:, :-1].reshape(shape), dw[:, -1]
+        return dw.reshape(shape), grad.sum(axis=(0, 2, 3)) if bias else None
 
     def _weight_gradient(self, g, cols, n: int, groups: int):
         """g `(O, N*P)` @ cols `(C*kh*kw, N*P)`.T per group: the `(O, C/groups*kh*kw)` weight gradient."""

@@ -140,6 +140,21 @@ class FusedKernels(DerivedPrimitives):
         dw = self.sum(self.matmul(self.reshape(grad, (n, groups, o // groups, ho * wo)), cols), 0)
         return self.reshape(dw, (o, x.shape[1] // groups) + tuple(kernel_size))
 
+    def conv2d_bias(self, x: A, weight: A, bias: A | None, stride, padding, dilation, groups: int) -> A:
+        """`conv2d` with `bias` (O,) added to every output channel in the same kernel (None: no bias):
+        (N, O, Ho, Wo)."""
+        out = self.conv2d(x, weight, stride, padding, dilation, groups)
+        if bias is None:
+            return out
+        return self.add(out, self.reshape(bias, (1, bias.shape[0], 1, 1)))
+
+    def conv2d_backward_weight_bias(self, x: A, grad: A, kernel_size, stride, padding, dilation,
+                                    groups: int) -> tuple[A, A]:
+        """The gradients of `conv2d_bias` w.r.t. its weight and its bias, from input `x` (N, C, H, W) and
+        `grad` (N, O, Ho, Wo): (`conv2d_backward_weight`'s (O, C/groups, kh, kw), `grad` summed to (O,))."""
+        dw = self.conv2d_backward_weight(x, grad, kernel_size, stride, padding, dilation, groups)
+        return dw, self.sum(self.sum(grad, (0,)), (1, 2))
+
     def max_pool2d(self, x: A, kernel_size, stride, padding, dilation, output_size) -> tuple[A, A]:
         """Max over each window of `x` (N, C, H, W): (values (N, C, Ho, Wo), argmax). `argmax` is an
         integer array (any integer dtype) holding each maximum's offset i*kw + j inside its window;

@@ -11,6 +11,7 @@ import ember
 import ember.nn.functional as F
 from ember.autograd.node import Op
 from ember.ops.activations import LogSoftmax, Softmax
+from ember.ops.convolution import Convolution
 from ember.ops.elementwise import (Add, AddScalar, Div, DivScalar, Exp, Mul, MulScalar, Neg, Relu, Sigmoid, Sub,
                                   SubScalar, Tanh)
 from ember.ops.linear import Linear
@@ -53,6 +54,13 @@ SAMPLES = {
     Tanh: [("tanh", [(2, 3)], lambda r, a: a.tanh())],
     Sigmoid: [("sigmoid", [(2, 3)], lambda r, a: a.sigmoid())],
     Relu: [("relu", [(3, 4)], lambda r, x: x.relu())],
+    Convolution: [("conv2d_first_layer_bias", [(2, 1, 7, 6), (9, 1, 3, 3), (9,)],
+                   lambda r, x, w, b: F.conv2d(x, w, b, padding=1)),
+                  ("conv2d_bias_stride_dilation", [(2, 3, 8, 7), (4, 3, 3, 2), (4,)],
+                   lambda r, x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(1, 0), dilation=(1, 2))),
+                  ("conv2d_groups_bias", [(2, 4, 6, 5), (6, 2, 2, 3), (6,)],
+                   lambda r, x, w, b: F.conv2d(x, w, b, padding=1, groups=2)),
+                  ("conv2d_no_bias", [(1, 2, 5, 5), (3, 2, 3, 3)], lambda r, x, w: F.conv2d(x, w, stride=2))],
     Linear: [("linear_bias", [(5, 3), (4, 3), (4,)], lambda r, x, w, b: F.linear(x, w, b)),
              ("linear_batched", [(2, 5, 3), (4, 3)], lambda r, x, w: F.linear(x, w))],
     BatchNorm: [("batch_norm_train", [(4, 3, 2), (3,), (3,)],

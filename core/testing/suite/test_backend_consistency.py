@@ -156,6 +156,22 @@ CASES = {
                         (1, 1), 1), {}),
         lambda r, bk: ((_arr(bk, _floats(r, 1, 2, 8, 8)), _arr(bk, _floats(r, 1, 2, 2, 2)), (2, 2), (3, 3), (1, 1),
                         (2, 2), 1), {})],
+    # (C/groups*kh*kw <= O: numpy and cupy run these sample-major; the others channel-major)
+    "conv2d_bias": [
+        lambda r, bk: ((_arr(bk, _floats(r, 2, 4, 7, 6)), _arr(bk, _floats(r, 6, 2, 3, 2)), _arr(bk, _floats(r, 6)),
+                        *_conv_args()), {}),
+        lambda r, bk: ((_arr(bk, _floats(r, 2, 1, 7, 6)), _arr(bk, _floats(r, 9, 1, 3, 3)), _arr(bk, _floats(r, 9)),
+                        (1, 1), (1, 1), (1, 1), 1), {}),
+        lambda r, bk: ((_arr(bk, _floats(r, 3, 2, 8, 7)), _arr(bk, _floats(r, 5, 2, 2, 1)), None, (2, 1), (0, 1),
+                        (2, 1), 1), {})],
+    "conv2d_backward_weight_bias": [
+        lambda r, bk: ((_arr(bk, _floats(r, 2, 4, 7, 6)), _arr(bk, _floats(r, 2, 6, 4, 6)), (3, 2), *_conv_args()), {}),
+        lambda r, bk: ((_arr(bk, _floats(r, 2, 1, 7, 6)), _arr(bk, _floats(r, 2, 9, 7, 6)), (3, 3), (1, 1), (1, 1),
+                        (1, 1), 1), {}),
+        lambda r, bk: ((_arr(bk, _floats(r, 2, 3, 6, 6)), _arr(bk, _floats(r, 2, 4, 4, 4)), (3, 3), (1, 1), (0, 0),
+                        (1, 1), 1), {}),
+        lambda r, bk: ((_arr(bk, _floats(r, 3, 2, 8, 7)), _arr(bk, _floats(r, 3, 5, 3, 6)), (2, 1), (2, 1), (0, 1),
+                        (2, 1), 1), {})],
     "max_pool2d": [
         lambda r, bk: ((_arr(bk, _floats(r, 2, 3, 7, 6)), (3, 2), (2, 1), (1, 1), (1, 2), (4, 4)), {}),
         lambda r, bk: ((_arr(bk, _ints(r, 2, 3, 6, 8, low=0, high=3).astype(float)), (2, 2), (2, 2), (0, 0), (1, 1),

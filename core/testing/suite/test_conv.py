@@ -70,6 +70,9 @@ CONV_CASES = [
     ("2d_same_even_kernel", (1, 2, 5, 4), (2, 2, 4, 2), False, dict(padding="same", dilation=(1, 3))),
     ("2d_valid", (1, 2, 5, 4), (2, 2, 3, 3), False, dict(padding="valid")),
     ("2d_1x1", (2, 3, 3, 4), (5, 3, 1, 1), True, {}),
+    ("2d_first_layer", (3, 1, 7, 6), (9, 1, 3, 3), True, dict(padding=1)),  # C*kh*kw <= O: sample-major kernels
+    ("2d_first_layer_strided_dilated", (2, 1, 9, 8), (5, 1, 2, 2), True, dict(stride=(2, 1), padding=(0, 1),
+                                                                              dilation=(1, 2))),
     ("1d_plain", (2, 3, 7), (4, 3, 3), True, {}),
     ("1d_stride_padding_dilation", (2, 2, 9), (3, 2, 3), True, dict(stride=2, padding=2, dilation=2)),
     ("1d_groups_same", (1, 4, 6), (4, 2, 4), False, dict(groups=2, padding="same")),
