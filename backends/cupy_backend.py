@@ -19,6 +19,8 @@ differs from numpy lives here; everything else is the shared array-module code o
 - the optimizer updates (`sgd_step`, `adam_step`), `sigmoid` and the activation gradients
   (`relu_backward`, `sigmoid_backward`, `tanh_backward`) as single `ElementwiseKernel` launches
   for float32/float64 (compiled on first use and cached by cupy per dtype and device);
+- for `ember.compile`, one generated `ElementwiseKernel` per chain of elementwise calls
+  (`fuse_elementwise`, source from `cupy_fusion.py`), cached by its source;
 - the CUDA runtime questions `ember.cuda` asks (current device, properties, memory, streams,
   events): the "CUDA runtime hooks" at the end of `CupyBackend`.
 """
@@ -35,6 +37,7 @@ from ember.plugins.hookspecs import hookimpl
 
 from .array_kernels import ArrayKernels
 from .base import tiers
+from .cupy_fusion import kernel_source
 from .derived import DerivedPrimitives
 
 _STATE_MAGIC = b"ember-cupy-philox4x3210:"
@@ -256,6 +259,18 @@ class CupyBackend(ArrayKernels):
         if grad.dtype.char not in "fd":
             return super().tanh_backward(grad, out)
         return self._kernel("tanh_backward")(grad, out)
+
+    def fuse_elementwise(self, chain):
+        source = kernel_source(chain)
+        if source is None:
+            return None
+        kernel = self._kernels.get(source[3])
+        if kernel is None:
+            kernel = self._kernels[source[3]] = self.xp.ElementwiseKernel(*source)
+
+        def fused(*inputs, out=None):
+            return kernel(*inputs) if out is None else kernel(*inputs, out)
+        return _on_device(self._device, fused) if self.device_count() > 1 else fused
 
     # ---- indexing ----
     def index_add(self, a, key, values):

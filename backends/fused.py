@@ -7,6 +7,8 @@ default here. Kernels with more than a few parameters take them by keyword.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from ember import dtypes
 
 from .derived import DerivedPrimitives
@@ -294,6 +296,18 @@ class FusedKernels(DerivedPrimitives):
         self.div(exp_avg, tmp, out=tmp)
         self.mul(tmp, lr / (1 - beta1 ** step), out=tmp)
         self.sub(param, tmp, out=param)
+
+    # -- compiler hooks --
+    def fuse_elementwise(self, chain) -> Callable | None:
+        """A function computing `chain` (an `ember.backends.elementwise_chain.ElementwiseChain`) in one call,
+        or None to decline (the default: the calls run one by one).
+
+        `ember.compile` asks once per chain of a recorded program. The function is called as
+        `fn(*inputs, out=None)` with the chain's input arrays, and returns the last step's result, written
+        into `out` (an array of the chain's shape and dtype, overlapping no input) when given. Its result must
+        equal `elementwise_chain.run_unfused` bit for bit.
+        """
+        return None
 
 
 def _drop_axis(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:

@@ -14,7 +14,12 @@ from typing import Callable
 
 from ember.plugins.hookspecs import hookimpl
 
-from .array_kernels import ArrayKernels
+from .array_backend import REQUIRED_BINARY, REQUIRED_UNARY
+from .array_kernels import DERIVED_BINARY, DERIVED_UNARY, ArrayKernels
+from .elementwise_chain import ufunc_chain
+
+# the elementwise primitives bound straight to numpy's ufuncs (what a fused chain may call)
+_UFUNCS = {**REQUIRED_UNARY, **REQUIRED_BINARY, **DERIVED_UNARY, **DERIVED_BINARY}
 
 
 def _keep_freed_memory() -> None:
@@ -158,6 +163,9 @@ class NumpyBackend(ArrayKernels):
             self.xp.copyto(out, r)
             return out
         return r if r.__class__ is self.xp.ndarray else self.xp.asarray(r)
+
+    def fuse_elementwise(self, chain):
+        return ufunc_chain(self.xp, chain, _UFUNCS)
 
     def _gemm(self, a, b):
         if a.ndim == 2 and b.ndim == 2 and a.shape[1] == 1 == b.shape[0]:

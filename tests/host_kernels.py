@@ -12,6 +12,10 @@ import tempfile
 import numpy as np
 
 CXX = shutil.which(os.environ.get("CXX", "g++")) or shutil.which("c++")
+# CUDA's never-contracted arithmetic intrinsics: plain operations here (the build turns contraction off)
+_INTRINSICS = "".join(f"static inline {t} __{p}{name}_rn({t} a, {t} b) {{ return a {op} b; }}\n"
+                      for p, t in (("f", "float"), ("d", "double")) for name, op in (("add", "+"), ("sub", "-"),
+                                                                                     ("mul", "*")))
 _SCALAR = {np.dtype(np.float64): (ctypes.c_double, "double"), np.dtype(np.float32): (ctypes.c_float, "float")}
 
 
@@ -43,6 +47,7 @@ class HostKernel:
                 decl.append(f"{t}* {n}_")
                 loads.append(f"{t}& {n} = {n}_[i];")
             source = (f"#include <cmath>\nusing std::exp; using std::fabs; using std::sqrt; using std::isnan;\n"
+                      f"{_INTRINSICS}"
                       f"typedef {ctype} T;\n"
                       f'extern "C" void run({", ".join(decl)}) {{\n'
                       f"  for (long i = 0; i < n; ++i) {{ {' '.join(loads)} {self.body}; }}\n}}\n")

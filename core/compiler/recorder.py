@@ -17,6 +17,13 @@ elementwise call writes its result into an input that dies there (`out=`) when n
 input's memory is used later or outlives the replay (memory overlap is tested at recording time with
 the array module's `may_share_memory`; backends without one allocate as eagerly).
 
+Two more rewrites: consecutive elementwise calls whose intermediate results are read only by each other
+become one call of the backend's `fuse_elementwise` callable when the backend offers one (numpy: the
+same ufuncs writing into one buffer; cupy: one generated `ElementwiseKernel`; `fusion.py`); and an
+elementwise call's new result that never escapes is written (`out=`) into a buffer the program keeps
+across replays, shared by results whose lifetimes do not overlap, one set per running replay, so
+threads never share one (`memory_plan.py`).
+
 Methods that need a value on the host (`to_numpy`, a boolean-mask `getitem`, `nonzero`, generator
 state) break the recording, except a host read by an op's own argument check (cross-entropy's
 class-index range test), which the replay skips.
@@ -39,6 +46,8 @@ from ..backend_lookup import _instances as _backend_instances
 from ..random import _defaults as _default_generators
 from ..tensor import Tensor, _wrap
 from .errors import GraphBreak
+from .fusion import Elementwise, describe, fuse_chains
+from .memory_plan import plan_buffers, record_sizes
 
 _log = logging.getLogger("ember.compile")
 
@@ -200,6 +209,9 @@ class Recording:
         self._escaped: set[int] = set()  # slots whose arrays outlive the replay (state, outputs)
         self._live: list = []  # (slot, weak reference) of the arrays a new result may alias
         self._reuse: list = []  # (line, candidate input slots)
+        self._fresh: dict[int, tuple] = {}  # line -> (backend, slot, shape, dtype) of a newly allocated out= result
+        self._sizes: dict[int, tuple[int, int]] = {}  # slot -> (line, bytes) of an array a call returned
+        self._elementwise: dict[int, Elementwise] = {}  # line -> an elementwise call that may join a chain
         self._snapshot()
 
     # ---- sources of values -------------------------------------------------------------------
@@ -356,9 +368,18 @@ class Recording:
                       and a.shape == out.shape and a.dtype == out.dtype and bk.owns_memory(a)]
             if any(j is not None for j in inputs):
                 self._reuse.append((len(self._lines), [j for j in inputs if j is not None]))
+        operands = describe(self, bk, name, args, kwargs, parts) if out_at is not None and not targets else None
         bound = self._bind(out, xp)
+        record_sizes(self._sizes, bk, bound, out, len(self._lines))
         if _slots(bound) and not targets and not self._draws:  # only effect: its result, dropped when unused
             self._pure.add(len(self._lines))
+        if out_at is not None and len(args) <= out_at and "out" not in kwargs and type(bound) is int \
+                and bound not in self._escaped and self._members.get(bound) == [bound]:
+            # a new array, `out=` not passed: the memory plan may give it a buffer
+            spec = (tuple(out.shape), bk.dtype_of(out))
+            self._fresh[len(self._lines)] = (bk, bound, *spec)
+            if operands is not None:
+                self._elementwise[len(self._lines)] = Elementwise(bk, name, operands, bound, *spec)
         self._lines.append((bound, f"{bk_name}({', '.join(parts)})"))
         for w in targets:  # in-place writes to state bump its version counter, as eager ops do
             src = self._state_src.get(id(w))
@@ -434,8 +455,14 @@ class Recording:
         if self.needs_graph:
             return None, self.S[self.n_args:], ""
         self._eliminate_dead_code()
+        if fuse_chains(self):
+            self._count_last_uses()
         self._plan_memory()
+        pool = plan_buffers(self, self._fresh, self._sizes)
         body = [f"    {local} = {src}" for local, src in self._hoisted.items()]
+        if pool is not None:  # this replay's set of persistent buffers
+            self.ns["P"] = pool
+            body.insert(0, "    B = P.take()")
         deletions: dict[int, list[int]] = {}
         for k, line in self._last_use.items():
             deletions.setdefault(line, []).append(k)
@@ -446,6 +473,8 @@ class Recording:
             dead = [f"v{k}" for k in deletions.get(idx, ()) if self._defined(k)]
             if dead:
                 body.append(f"    del {', '.join(dead)}")
+        if pool is not None:
+            body.append("    P.give(B)")
         body.append(f"    return {ret}")
         filename = f"<ember.compile {self.label} #{id(self):x}>"
         source = "def replay(S):\n" + "\n".join(body) + "\n"
@@ -463,6 +492,10 @@ class Recording:
                 self._lines[idx] = (None, None)
             else:
                 needed.update(self._uses.get(idx, ()))
+        self._count_last_uses()
+
+    def _count_last_uses(self) -> None:
+        """The last line reading each slot (the return statement counts as line `len(self._lines)`)."""
         self._last_use = {k: idx for idx, (_, text) in enumerate(self._lines) if text is not None
                           for k in self._uses.get(idx, ())}
         self._last_use.update((k, len(self._lines)) for k in self._uses.get(len(self._lines), ()))

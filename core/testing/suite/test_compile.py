@@ -436,3 +436,97 @@ def test_discarded_random_draws_still_advance_the_generator(device):
     ember.manual_seed(0)
     [f(x) for _ in range(3)]
     _same([after_compiled], [ember.rand(3, device=device)])
+
+
+def _random_input(device, seed):
+    rng = np.random.default_rng(seed)
+    return ember.tensor(rng.standard_normal((3, 4)), dtype=ember.float32, device=device)
+
+
+def _views_and_chains(x):
+    t = (x * 2 + 1).tanh()  # an intermediate alive until the last output: kept in a buffer
+    z = t * 3 - x
+    return z.reshape(-1), t.sum(), z[0], t.mean(0), (t * t + 1) / 2
+
+
+def test_outputs_of_a_replay_survive_the_next_replay(device):
+    fn = ember.compile(_views_and_chains)
+    fn(_random_input(device, 0))  # records
+    first = fn(_random_input(device, 1))  # replays (and allocates its intermediates' buffers)
+    kept = [t.clone() for t in first]
+    second = fn(_random_input(device, 2))  # reuses those buffers
+    _same(first, kept)
+    _same(first, _views_and_chains(_random_input(device, 1)))
+    _same(second, _views_and_chains(_random_input(device, 2)))
+
+
+class _WaitingSGD(optim.SGD):
+    """SGD whose step waits at a barrier (when set), so that two replays are inside the program at once."""
+
+    barrier = None
+
+    def step(self, closure=None):
+        if self.barrier is not None:
+            self.barrier.wait(timeout=30)
+        return super().step(closure)
+
+
+def test_concurrent_replays_in_two_threads_use_their_own_buffers(device):
+    import threading
+
+    opt = _WaitingSGD([nn.Parameter(ember.zeros(1, device=device))], lr=0.1)
+
+    def f(x):
+        h = x * 2 + 1  # an intermediate alive across the eager optimizer step
+        opt.step()  # both threads wait here, each having written its own h
+        return (h * h).sum()
+
+    fn = ember.compile(f)
+    fn(ember.ones(8, device=device)), fn(ember.ones(8, device=device))  # record, replay
+    opt.barrier = threading.Barrier(2)
+    results = {}
+
+    def run(v):
+        results[v] = fn(ember.full((8,), v, device=device))
+
+    threads = [threading.Thread(target=run, args=(v,)) for v in (1.0, 2.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results[1.0].item() == 8 * 3.0 ** 2 and results[2.0].item() == 8 * 5.0 ** 2
+
+
+def test_a_replay_keeps_its_intermediates_in_buffers_across_calls(device):
+    import tracemalloc
+
+    if device.backend.name != "numpy":
+        pytest.skip("numpy reports its allocations to tracemalloc")
+    x = ember.randn(1 << 20, device=device)  # 4 MB
+    fn = ember.compile(lambda x: ((x * 2 + 1).tanh() * x).sum())
+    fn(x), fn(x)  # records; the first replay allocates the buffers
+    tracemalloc.start()
+    try:
+        fn(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < x.numel() * 4 // 8  # eagerly, the 4 MB intermediate is allocated on every call
+
+
+def _chains(x, n, w):
+    a = (x * w + 0.25) / 3 - x  # reads a broadcast tensor
+    e = a.exp()
+    s = e / (e + 1)  # a result read twice inside the chain
+    k = (n * 3 + n) % 5  # integers
+    return s, (a * a).sqrt().neg(), k, (s - a) * 0.5
+
+
+def test_fused_elementwise_chains_replay_equal_to_eager(device):
+    w = ember.tensor([[0.5], [-1.5]], device=device)
+    fn = ember.compile(lambda x, n: _chains(x, n, w))
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = ember.tensor(rng.standard_normal((2, 3)), device=device)
+        n = ember.tensor(rng.integers(-9, 9, (2, 3)), device=device)
+        _same(fn(x, n), _chains(x, n, w))
