@@ -6,10 +6,19 @@ the same backend methods on the new inputs without building tensors or graph nod
 state back (parameters, `.grad`, buffers, optimizer state) and returns fresh tensors. Results,
 gradients, optimizer state and random streams equal the eager run's exactly.
 
-What replays and what runs eagerly:
-- a call whose result still carries an autograd graph (a compiled forward whose output the caller
-  will `backward()`) runs eagerly: compile the whole step (forward, `backward()`, `optimizer.step()`)
-  to replay training; outputs of a replay carry no graph (`requires_grad=False`);
+A call whose result carries an autograd graph (a compiled module whose output the caller will
+`backward()`, as `loss_fn(model(x), y).backward()` with `model = ember.compile(model)`) records its
+forward and, at the first backward through its output, its backward (`autograd_program.py`, as
+AOTAutograd): later calls replay the forward, and their outputs carry ONE graph node,
+`CompiledFunctionBackward`, whose edges lead to the arguments' and parameters' graph edges and whose
+backward replays the recorded backward program, so gradients reach `.grad` (and parameter hooks)
+and any graph before the call. Double backward (`create_graph=True`) through that node raises.
+Outputs of a call without a graph (`no_grad()`, or a whole step that ran `backward()` inside) carry
+none.
+
+What runs eagerly or is not replayed:
+- a call with a graph that changes in place an argument carrying a graph, returns a parameter or
+  reaches a tensor requiring grad that the guards do not cover runs eagerly for its guard key;
 - code that needs a tensor's value (`.item()`, `if tensor:`, `.tolist()`, data-dependent shapes)
   breaks the recording: with `fullgraph=True` a `GraphBreak` names the line, otherwise the function
   runs eagerly from then on, with one warning; an op's own argument check that reads values
@@ -29,6 +38,7 @@ import warnings
 import weakref
 from typing import Any, Callable
 
+from ..autograd import is_grad_enabled
 from ..nn.modules.module import Module
 from .errors import GraphBreak
 from .state import Reachable, flatten_args, global_names, roots_of
@@ -60,6 +70,7 @@ class _CompiledFunction:
         self._names: tuple[str, ...] | None = None  # the backend interface's methods, on first recording
         self._globals = global_names(fn)
         self._cache: dict = {}
+        self._unused: dict = {}  # guard key -> recordings whose outputs died undifferentiated (autograd_program.py)
         self._eager = False
         self._warned_limit = False
         functools.update_wrapper(self, fn, updated=())
@@ -71,6 +82,7 @@ class _CompiledFunction:
 
     def reset(self) -> None:
         self._cache.clear()
+        self._unused.clear()
         self._eager = False
         self._warned_limit = False
 
@@ -104,10 +116,14 @@ class _CompiledFunction:
 
     def _record(self, key, args, kwargs, arg_tensors, reach):
         from ..backends.base import tiers  # imported on first recording: `import ember` stays light
+        from .autograd_program import GradCall
         from .recorder import Installed, Recording
 
         if self._names is None:
             self._names = tuple(n for names in tiers().values() for n in names)
+        grad = GradCall(self, key, arg_tensors, args, kwargs) if is_grad_enabled() else None
+        if grad is not None:  # arguments that carry a graph are replaced by stand-ins, isolating this call's graph
+            args, kwargs = grad.args, grad.kwargs
         rec = Recording(arg_tensors, reach, self._fullgraph, self._label)
         _recording.active = True
         try:
@@ -121,9 +137,11 @@ class _CompiledFunction:
             reason, where = rec.broken
             warnings.warn(f"ember.compile: graph break in {self._label} at {where}: {reason}; it runs eagerly "
                           "from now on (fullgraph=True makes this an error)", stacklevel=3)
-            return result
+            return result if grad is None else grad.eager(result)
         if rec.new_backend:  # a device first used by this call: record again on the next one
-            return result
+            return result if grad is None else grad.eager(result)
+        if grad is not None:
+            return grad.finish(rec, result)
         replay, state = rec.finish(result)[:2]
         self._cache[key] = (replay, state)
         return result
