@@ -83,3 +83,23 @@ class HostKernel:
             if out is not dense:
                 out[...] = dense
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def compile_cuda(name: str, params: list[str], body: str, ctype: str) -> None:
+    """Compile `body` as a CUDA device function `name(params)` (with `T` = `ctype`) through cupy's NVRTC, as
+    an `ElementwiseKernel` would; a CompileException (with the compiler's log) when it is not valid CUDA, a
+    skip when cupy or NVRTC is not there."""
+    import pytest
+
+    cupy = pytest.importorskip("cupy", reason="cupy is not installed: pip install ember[cupy]")
+    compiler = pytest.importorskip("cupy.cuda.compiler")
+    include = os.path.join(os.path.dirname(cupy.__file__), "_core", "include")
+    source = (f"#include <cupy/carray.cuh>\ntypedef {ctype} T;\n"
+              f'extern "C" __device__ void {name}({", ".join(params)}) {{ {body}; }}\n')
+    try:
+        compiler._NVRTCProgram(source, f"{name}.cu").compile(("-I" + include, "-std=c++17", "-arch=compute_90"))
+    except compiler.CompileException:
+        raise  # not valid CUDA: the compiler's log says why
+    except Exception as exc:  # no NVRTC library here: nothing can compile CUDA
+        pytest.skip(f"NVRTC is unavailable ({type(exc).__name__}: {str(exc)[:120]}); "
+                    f"pip install nvidia-cuda-nvrtc-cu12 to compile the kernels")

@@ -4,12 +4,11 @@ numpy's ufuncs one by one, bit for bit. A machine with a GPU runs the kit's test
 from __future__ import annotations
 
 import hashlib
-import os
 import types
 
 import numpy as np
 import pytest
-from host_kernels import CXX, HostKernel
+from host_kernels import CXX, HostKernel, compile_cuda
 
 import ember
 from ember.backends.cupy_backend import CupyBackend
@@ -99,17 +98,6 @@ def test_a_fused_kernel_equals_numpy_ufuncs_one_by_one_bitwise(host_cupy, steps,
 @pytest.mark.parametrize("steps", [TANH_BACKWARD, AFFINE], ids=["tanh_backward", "affine"])
 @pytest.mark.parametrize("dtype, ctype", [(F32, "float"), (F64, "double")])
 def test_a_chain_kernel_compiles_as_cuda(steps, dtype, ctype):
-    cupy = pytest.importorskip("cupy", reason="cupy is not installed: pip install ember[cupy]")
-    compiler = pytest.importorskip("cupy.cuda.compiler")
-    include = os.path.join(os.path.dirname(cupy.__file__), "_core", "include")
     in_params, out_params, operation, name = kernel_source(_chain(steps, 2, dtype))
     decl = [f"const {p}" for p in in_params.split(", ")] + [f"{out_params.split()[0]}& {out_params.split()[1]}"]
-    source = (f"#include <cupy/carray.cuh>\ntypedef {ctype} T;\n"
-              f'extern "C" __device__ void {name}({", ".join(decl)}) {{ {operation}; }}\n')
-    try:
-        compiler._NVRTCProgram(source, f"{name}.cu").compile(("-I" + include, "-std=c++17", "-arch=compute_90"))
-    except compiler.CompileException:
-        raise  # not valid CUDA: the compiler's log says why
-    except Exception as exc:  # no NVRTC library here: nothing can compile CUDA
-        pytest.skip(f"NVRTC is unavailable ({type(exc).__name__}: {str(exc)[:120]}); "
-                    f"pip install nvidia-cuda-nvrtc-cu12 to compile the kernels")
+    compile_cuda(name, decl, operation, ctype)

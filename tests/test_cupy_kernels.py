@@ -16,11 +16,10 @@ cupy's launch machinery; the consistency test covers those on a machine with a G
 from __future__ import annotations
 
 import inspect
-import os
 
 import numpy as np
 import pytest
-from host_kernels import CXX, HostKernel
+from host_kernels import CXX, HostKernel, compile_cuda
 
 from ember.backends.cupy_backend import KERNELS, CupyBackend
 from ember.backends.fused import FusedKernels
@@ -76,17 +75,6 @@ def test_every_kernel_is_launched_by_a_method_checked_here():
 @pytest.mark.parametrize("name", sorted(KERNELS))
 @pytest.mark.parametrize("ctype", ["float", "double"])
 def test_a_kernel_compiles_as_cuda(name, ctype):
-    cupy = pytest.importorskip("cupy", reason="cupy is not installed: pip install ember[cupy]")
-    compiler = pytest.importorskip("cupy.cuda.compiler")
-    include = os.path.join(os.path.dirname(cupy.__file__), "_core", "include")
     ins, outs, body = KERNELS[name]
     decl = [f"const {p}" for p in ins.split(",")] + [f"{t}& {n}" for t, n in (p.split() for p in outs.split(","))]
-    source = (f"#include <cupy/carray.cuh>\ntypedef {ctype} T;\n"
-              f'extern "C" __device__ void ember_{name}({", ".join(decl)}) {{ {body}; }}\n')
-    try:
-        compiler._NVRTCProgram(source, f"{name}.cu").compile(("-I" + include, "-std=c++17", "-arch=compute_90"))
-    except compiler.CompileException:
-        raise  # not valid CUDA: the compiler's log says why
-    except Exception as exc:  # no NVRTC library here: nothing can compile CUDA
-        pytest.skip(f"NVRTC is unavailable ({type(exc).__name__}: {str(exc)[:120]}); "
-                    f"pip install nvidia-cuda-nvrtc-cu12 to compile the kernels")
+    compile_cuda(f"ember_{name}", decl, body, ctype)
