@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 
 from bench_mlp import framework_step, numpy_step
+from bench_scaling import mlp, train_step
 from harness import compare, load_torch, report
 
 import numpy as np
@@ -37,40 +38,17 @@ def w3_step(fw, x, c):
 
 
 def compiled_mlp_step(ember, x, y):
-    nn = ember.nn
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
-    opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-
-    @ember.compile(fullgraph=True)
-    def train(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    def step():
-        return train(x, y).item()
-    return step
+    """bench_mlp.py's step with everything but `.item()` under `ember.compile`."""
+    model = mlp(ember)
+    return train_step(ember, model, ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9), x, y, True)
 
 
 def compiled_module_step(ember, x, y):
     """bench_mlp.py's step with only the model compiled (`ember.compile(model)`): the loss, `backward()`
     and the optimizer step run eagerly around the replayed forward and its replayed backward."""
-    nn = ember.nn
-    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    model = mlp(ember)
     opt = ember.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-    compiled = ember.compile(model)
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(compiled(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-    return step
+    return train_step(ember, ember.compile(model), opt, x, y, False)
 
 
 def main() -> None:

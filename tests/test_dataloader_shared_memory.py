@@ -152,8 +152,7 @@ def test_persistent_workers_give_back_unread_blocks_between_epochs():
 def test_a_crashed_worker_leaves_no_blocks():
     loader = DataLoader(Crashing(_data(), crash_at=700), batch_size=128, num_workers=2)
     with pytest.raises(RuntimeError, match="exited unexpectedly"):
-        for _ in loader:
-            pass
+        list(loader)
     gc.collect()
     assert _blocks() == []
 
